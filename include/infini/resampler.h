@@ -1,0 +1,48 @@
+// Streaming resampler between 8, 16, 24 and 48 kHz (mono PCM16).
+//
+//   auto r = infini::Resampler::Create({.from_hz = 8000, .to_hz = 16000});
+//   if (!r.ok()) ...;
+//   std::vector<int16_t> out;
+//   (*r)->Process(frame.samples, out);   // appends; state carries across calls
+//
+// State is kept across Process() calls, so a stream cut into 20 ms frames sounds
+// the same as the whole signal resampled at once. One instance per stream; not
+// thread-safe. Backends: libsoxr and libsamplerate (see ResamplerBackend).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "infini/status.h"
+
+namespace infini {
+
+enum class ResamplerBackend {
+  kDefault,        // the fastest at speech quality on our benchmark (bench/bench_resampler)
+  kSoxr,           // libsoxr
+  kLibsamplerate,  // libsamplerate (SINC_FASTEST)
+};
+
+struct ResamplerOptions {
+  int from_hz = 8000;
+  int to_hz = 16000;
+  ResamplerBackend backend = ResamplerBackend::kDefault;
+};
+
+class Resampler {
+ public:
+  virtual ~Resampler() = default;
+  // Unsupported rates (anything but 8000/16000/24000/48000) give InvalidArgument.
+  static Result<std::unique_ptr<Resampler>> Create(const ResamplerOptions& options);
+
+  // Appends the resampled output of `in` to `out`. Output lags input by the
+  // filter delay; Flush() drains what is held back at the end of a stream.
+  virtual Status Process(std::span<const int16_t> in, std::vector<int16_t>& out) = 0;
+  virtual Status Flush(std::vector<int16_t>& out) = 0;
+  virtual void Reset() = 0;
+  virtual const ResamplerOptions& options() const = 0;
+};
+
+}  // namespace infini
