@@ -5,6 +5,7 @@ find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 find_package(fmt REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
+find_package(date REQUIRED)  # date/tz.h: IANA zones (GCC 12's <chrono> has no tzdb yet)
 pkg_check_modules(INFINI_PC REQUIRED IMPORTED_TARGET
   opus samplerate soxr sqlite3 libcurl libwebsockets libsodium)
 
@@ -34,7 +35,7 @@ endforeach()
 find_path(INFINI_FLITE_INCLUDE flite/flite.h REQUIRED)
 
 set(INFINI_EXTERNAL_LIBS PkgConfig::INFINI_PC infini_sphinx_deps ${INFINI_FLITE_LIBS} fmt::fmt
-    nlohmann_json::nlohmann_json Threads::Threads)
+    nlohmann_json::nlohmann_json date::date-tz Threads::Threads)
 pkg_get_variable(INFINI_POCKETSPHINX_MODELDIR pocketsphinx modeldir)
 if(NOT INFINI_POCKETSPHINX_MODELDIR)
   set(INFINI_POCKETSPHINX_MODELDIR /usr/share/pocketsphinx/model)
