@@ -1,0 +1,419 @@
+// pocketsphinx: the embedded, offline streaming recognizer (Debian libpocketsphinx-dev,
+// model pocketsphinx-en-us). Config keys (all optional):
+//   "model_dir"  model root (default: the packaged one);  "hmm", "dict", "lm": override files
+//   "telephone"  how 8 kHz audio is decoded: "upsample" (default: 8->16 kHz, wideband model)
+//                or "native" (8 kHz front end on the wideband model)
+//   "cmn"        cepstral mean normalization: "current" (default, streaming) or "batch"
+//   "partial_interval_ms"  how often partial hypotheses are produced (default 200)
+//   "bias_margin"  how much worse (per 10 ms frame, in log-likelihood units) the biased
+//                  grammar's path may score than the generic LM's and still win (default 8)
+//   "max_decoders" idle decoders kept per model (default 4)
+//
+// Decoders (acoustic model + LM + dictionary, ~1 s to load) are pooled per process and per
+// model: a session takes one for its lifetime and gives it back, so models load once per
+// concurrent call, not once per call. A ps_decoder_t is never used by two threads at once.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+extern "C" {
+#include <pocketsphinx.h>
+#include <sphinxbase/err.h>
+#include <sphinxbase/logmath.h>
+#include <flite/flite.h>
+cst_lexicon* cmu_lex_init(void);
+}
+
+#include "infini/log.h"
+#include "infini/recognizer.h"
+#include "infini/resampler.h"
+#include "providers/biasing.h"
+
+namespace infini::providers {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ModelFiles {
+  std::string hmm, dict, lm;
+  int sample_rate = 16000;  // of the decoder's front end
+  std::string cmn = "current";
+  std::string Key() const { return fmt::format("{}|{}|{}|{}|{}", hmm, dict, lm, sample_rate, cmn); }
+};
+
+struct Decoder {
+  ps_decoder_t* ps = nullptr;
+  std::string default_search;
+  std::set<std::string> searches;  // bias searches already built on this decoder
+};
+
+class DecoderPool {
+ public:
+  DecoderPool(ModelFiles files, size_t max_idle) : files_(std::move(files)), max_idle_(max_idle) {}
+
+  Result<std::unique_ptr<Decoder>> Acquire() {
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        auto d = std::move(idle_.back());
+        idle_.pop_back();
+        return d;
+      }
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string rate = std::to_string(files_.sample_rate);
+    cmd_ln_t* config;
+    if (files_.sample_rate == 8000) {
+      config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", files_.hmm.c_str(), "-dict",
+                           files_.dict.c_str(), "-lm", files_.lm.c_str(), "-samprate", "8000",
+                           "-nfft", "256", "-upperf", "3500", "-cmn", files_.cmn.c_str(),
+                           "-logfn", "/dev/null", nullptr);
+    } else {
+      config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", files_.hmm.c_str(), "-dict",
+                           files_.dict.c_str(), "-lm", files_.lm.c_str(), "-samprate", rate.c_str(),
+                           "-cmn", files_.cmn.c_str(), "-logfn", "/dev/null", nullptr);
+    }
+    if (!config) return Status::InvalidArgument("pocketsphinx: could not build the decoder configuration");
+    ps_decoder_t* ps = ps_init(config);
+    cmd_ln_free_r(config);
+    if (!ps)
+      return Status::Corruption(fmt::format("pocketsphinx: failed to load model (hmm '{}', dict '{}', lm '{}')",
+                                            files_.hmm, files_.dict, files_.lm));
+    auto d = std::make_unique<Decoder>();
+    d->ps = ps;
+    d->default_search = ps_get_search(ps);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    INFINI_LOG(kInfo, "pocketsphinx: loaded decoder {} for {} Hz in {:.0f} ms", ++created_, files_.sample_rate, ms);
+    return d;
+  }
+
+  void Release(std::unique_ptr<Decoder> d) {
+    std::lock_guard lock(mu_);
+    if (idle_.size() < max_idle_) {
+      idle_.push_back(std::move(d));
+    } else {
+      ps_free(d->ps);
+    }
+  }
+
+ private:
+  ModelFiles files_;
+  size_t max_idle_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Decoder>> idle_;
+  int created_ = 0;
+};
+
+// Process-wide pools, one per model configuration. Never destroyed: decoders outlive
+// static destruction order problems, and they stay reachable (no leak reports).
+std::shared_ptr<DecoderPool> PoolFor(const ModelFiles& files, size_t max_idle) {
+  static std::mutex mu;
+  static auto* pools = new std::map<std::string, std::shared_ptr<DecoderPool>>();
+  std::lock_guard lock(mu);
+  auto& pool = (*pools)[files.Key()];
+  if (!pool) pool = std::make_shared<DecoderPool>(files, max_idle);
+  return pool;
+}
+
+// Pronunciations for words missing from cmudict, from flite's lexicon + letter-to-sound rules.
+std::string FlitePronunciation(const std::string& word) {
+  static std::mutex mu;
+  std::lock_guard lock(mu);
+  static cst_lexicon* lex = [] {
+    flite_init();
+    return cmu_lex_init();
+  }();
+  cst_val* phones = lex_lookup(lex, word.c_str(), nullptr, nullptr);
+  std::string out;
+  for (const cst_val* p = phones; p; p = val_cdr(p)) {
+    std::string ph = val_string(val_car(p));
+    ph.erase(std::remove_if(ph.begin(), ph.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }),
+             ph.end());
+    if (ph == "pau" || ph.empty()) continue;
+    if (ph == "ax") ph = "ah";
+    std::transform(ph.begin(), ph.end(), ph.begin(), [](char c) { return std::toupper(static_cast<unsigned char>(c)); });
+    out += (out.empty() ? "" : " ") + ph;
+  }
+  if (phones) delete_val(phones);
+  return out;
+}
+
+bool KnownOrAdded(ps_decoder_t* ps, const std::string& word) {
+  if (char* p = ps_lookup_word(ps, word.c_str())) {
+    ckd_free(p);
+    return true;
+  }
+  const std::string phones = FlitePronunciation(word);
+  if (phones.empty()) return false;
+  if (ps_add_word(ps, word.c_str(), phones.c_str(), FALSE) < 0) {
+    INFINI_LOG(kDebug, "pocketsphinx: could not add '{}' /{}/", word, phones);
+    return false;
+  }
+  INFINI_LOG(kDebug, "pocketsphinx: added '{}' /{}/ from flite's lexicon", word, phones);
+  return true;
+}
+
+struct Hypothesis {
+  std::string text;
+  int32 score = 0;
+  double confidence = 0;
+  std::vector<RecognizedWord> words;
+};
+
+Hypothesis ReadHypothesis(ps_decoder_t* ps, bool with_confidence) {
+  Hypothesis h;
+  const char* hyp = ps_get_hyp(ps, &h.score);
+  if (hyp) h.text = hyp;
+  if (with_confidence) h.confidence = std::clamp(logmath_exp(ps_get_logmath(ps), ps_get_prob(ps)), 0.0, 1.0);
+  for (ps_seg_t* seg = ps_seg_iter(ps); seg; seg = ps_seg_next(seg)) {
+    const char* w = ps_seg_word(seg);
+    if (!w || w[0] == '<' || w[0] == '[') continue;
+    int sf = 0, ef = 0;
+    ps_seg_frames(seg, &sf, &ef);
+    std::string word = w;
+    if (auto paren = word.find('('); paren != std::string::npos) word.resize(paren);  // "the(2)"
+    h.words.push_back({word, sf * 10LL, (ef + 1) * 10LL});
+  }
+  return h;
+}
+
+class PocketsphinxSession : public RecognizerSession {
+ public:
+  PocketsphinxSession(std::shared_ptr<DecoderPool> pool, std::unique_ptr<Decoder> decoder,
+                      RecognizerOptions options, TranscriptCallback cb, int decoder_rate,
+                      std::unique_ptr<Resampler> upsampler, std::string bias_search, int partial_interval_ms,
+                      double bias_margin)
+      : pool_(std::move(pool)), d_(std::move(decoder)), options_(std::move(options)), on_transcript_(std::move(cb)),
+        decoder_rate_(decoder_rate), upsampler_(std::move(upsampler)), bias_search_(std::move(bias_search)),
+        partial_interval_samples_(static_cast<int64_t>(partial_interval_ms) * decoder_rate / 1000),
+        bias_margin_(bias_margin) {}
+
+  ~PocketsphinxSession() override {
+    if (in_utt_) ps_end_utt(d_->ps);
+    if (ps_get_search(d_->ps) != d_->default_search) ps_set_search(d_->ps, d_->default_search.c_str());
+    pool_->Release(std::move(d_));
+  }
+
+  Status Push(const AudioFrame& frame) override {
+    if (frame.sample_rate != options_.sample_rate)
+      return Status::InvalidArgument(fmt::format(
+          "pocketsphinx: frame at {} Hz pushed to a session opened for {} Hz", frame.sample_rate, options_.sample_rate));
+    if (frame.channels != 1)
+      return Status::InvalidArgument(fmt::format("pocketsphinx: {} channels; only mono is supported", frame.channels));
+    if (frame.samples.empty()) return Status::OK();
+    std::span<const int16_t> pcm = frame.samples;
+    if (upsampler_) {
+      scratch_.clear();
+      INFINI_RETURN_IF_ERROR(upsampler_->Process(frame.samples, scratch_));
+      pcm = scratch_;
+    }
+    if (!in_utt_) {
+      if (ps_start_utt(d_->ps) < 0) return Status::Internal("pocketsphinx: ps_start_utt failed");
+      in_utt_ = true;
+    }
+    turn_audio_.insert(turn_audio_.end(), pcm.begin(), pcm.end());
+    if (!pcm.empty() && ps_process_raw(d_->ps, pcm.data(), pcm.size(), FALSE, FALSE) < 0)
+      return Status::Internal("pocketsphinx: ps_process_raw failed");
+    since_partial_ += static_cast<int64_t>(pcm.size());
+    if (options_.partials && on_transcript_ && since_partial_ >= partial_interval_samples_) {
+      since_partial_ = 0;
+      int32 score = 0;
+      const char* hyp = ps_get_hyp(d_->ps, &score);
+      std::string text = hyp ? hyp : "";
+      if (!text.empty() && text != last_partial_) {
+        last_partial_ = text;
+        Transcript t;
+        t.text = text;
+        t.source = "pocketsphinx/lm";
+        t.end_ms = static_cast<int64_t>(turn_audio_.size()) * 1000 / decoder_rate_;
+        on_transcript_(t);
+      }
+    }
+    return Status::OK();
+  }
+
+  Result<Transcript> EndTurn() override {
+    Transcript t;
+    t.is_final = true;
+    if (upsampler_) {  // drain the resampler's filter delay into this turn
+      scratch_.clear();
+      INFINI_RETURN_IF_ERROR(upsampler_->Flush(scratch_));
+      upsampler_->Reset();
+      if (!scratch_.empty() && in_utt_) {
+        turn_audio_.insert(turn_audio_.end(), scratch_.begin(), scratch_.end());
+        ps_process_raw(d_->ps, scratch_.data(), scratch_.size(), FALSE, FALSE);
+      }
+    }
+    if (in_utt_) {
+      ps_end_utt(d_->ps);
+      in_utt_ = false;
+      const int frames = std::max(1, ps_get_n_frames(d_->ps));
+      Hypothesis lm = ReadHypothesis(d_->ps, true);
+      Hypothesis chosen = lm;
+      t.source = "pocketsphinx/lm";
+      if (!bias_search_.empty() && !turn_audio_.empty()) {
+        ps_set_search(d_->ps, bias_search_.c_str());
+        ps_start_utt(d_->ps);
+        ps_process_raw(d_->ps, turn_audio_.data(), turn_audio_.size(), FALSE, TRUE);
+        ps_end_utt(d_->ps);
+        Hypothesis g = ReadHypothesis(d_->ps, false);
+        ps_set_search(d_->ps, d_->default_search.c_str());
+        // Scores are log-likelihoods (logmath base 1.0001); compare per frame in natural log.
+        const double per_frame = (std::log(1.0001) * (static_cast<double>(g.score) - lm.score)) / frames;
+        last_bias_delta_ = per_frame;
+        INFINI_LOG(kDebug, "pocketsphinx: lm '{}' grammar '{}' grammar-lm per frame {:.2f}", lm.text, g.text, per_frame);
+        if (!g.text.empty() && per_frame > -bias_margin_) {
+          chosen = std::move(g);
+          chosen.confidence = std::clamp(1.0 + per_frame / bias_margin_, 0.0, 1.0) * 0.5 + 0.5 * lm.confidence;
+          t.source = "pocketsphinx/grammar";
+        }
+      }
+      t.text = chosen.text;
+      t.confidence = chosen.confidence;
+      t.words = std::move(chosen.words);
+      if (!t.words.empty()) {
+        t.start_ms = t.words.front().start_ms;
+        t.end_ms = t.words.back().end_ms;
+      }
+    }
+    turn_audio_.clear();
+    since_partial_ = 0;
+    last_partial_.clear();
+    if (on_transcript_) on_transcript_(t);
+    return t;
+  }
+
+  void Reset() override {
+    if (in_utt_) ps_end_utt(d_->ps);
+    in_utt_ = false;
+    if (upsampler_) upsampler_->Reset();
+    turn_audio_.clear();
+    since_partial_ = 0;
+    last_partial_.clear();
+  }
+
+ private:
+  std::shared_ptr<DecoderPool> pool_;
+  std::unique_ptr<Decoder> d_;
+  RecognizerOptions options_;
+  TranscriptCallback on_transcript_;
+  int decoder_rate_;
+  std::unique_ptr<Resampler> upsampler_;
+  std::string bias_search_;
+  int64_t partial_interval_samples_;
+  double bias_margin_;
+  bool in_utt_ = false;
+  std::vector<int16_t> turn_audio_;  // at decoder_rate_, for the biased second pass
+  std::vector<int16_t> scratch_;
+  int64_t since_partial_ = 0;
+  std::string last_partial_;
+  double last_bias_delta_ = 0;
+};
+
+class PocketsphinxRecognizer : public Recognizer {
+ public:
+  PocketsphinxRecognizer(ModelFiles wide, std::string telephone, size_t max_idle, int partial_interval_ms,
+                         double bias_margin)
+      : wide_(std::move(wide)), telephone_(std::move(telephone)), max_idle_(max_idle),
+        partial_interval_ms_(partial_interval_ms), bias_margin_(bias_margin) {}
+
+  Result<std::unique_ptr<RecognizerSession>> Start(const RecognizerOptions& options,
+                                                   TranscriptCallback on_transcript) override {
+    if (options.sample_rate != 8000 && options.sample_rate != 16000)
+      return Status::InvalidArgument(fmt::format(
+          "pocketsphinx: sample_rate {} Hz not supported (use 16000, or 8000 for telephone audio)",
+          options.sample_rate));
+    ModelFiles files = wide_;
+    std::unique_ptr<Resampler> upsampler;
+    if (options.sample_rate == 8000) {
+      if (telephone_ == "native") {
+        files.sample_rate = 8000;
+      } else {
+        auto r = Resampler::Create({.from_hz = 8000, .to_hz = 16000});
+        if (!r.ok()) return r.status();
+        upsampler = std::move(r).value();
+      }
+    }
+    auto pool = PoolFor(files, max_idle_);
+    auto decoder = pool->Acquire();
+    if (!decoder.ok()) return decoder.status();
+    std::string bias_search;
+    if (!options.hints.empty()) {
+      auto name = EnsureBiasSearch(**decoder, options.hints);
+      if (!name.ok()) {
+        pool->Release(std::move(decoder).value());
+        return name.status();
+      }
+      bias_search = *name;
+    }
+    return std::unique_ptr<RecognizerSession>(std::make_unique<PocketsphinxSession>(
+        pool, std::move(decoder).value(), options, std::move(on_transcript), files.sample_rate,
+        std::move(upsampler), bias_search, partial_interval_ms_, bias_margin_));
+  }
+
+  std::string name() const override { return "pocketsphinx"; }
+
+ private:
+  static Result<std::string> EnsureBiasSearch(Decoder& d, const RecognizerHints& hints) {
+    std::string jsgf = hints.jsgf;
+    if (jsgf.empty()) {
+      jsgf = BuildBiasGrammar(hints.phrases, [&](const std::string& w) { return KnownOrAdded(d.ps, w); }).jsgf;
+    }
+    const std::string name = fmt::format("bias_{:016x}", std::hash<std::string>{}(jsgf));
+    if (d.searches.count(name)) return name;
+    if (d.searches.size() >= 8) {  // bound per-decoder memory: drop older grammars
+      for (const auto& old : d.searches) ps_unset_search(d.ps, old.c_str());
+      d.searches.clear();
+    }
+    if (ps_set_jsgf_string(d.ps, name.c_str(), jsgf.c_str()) < 0)
+      return Status::InvalidArgument(fmt::format(
+          "pocketsphinx: biasing grammar rejected (JSGF syntax error or unknown words): {}", jsgf.substr(0, 200)));
+    d.searches.insert(name);
+    return name;
+  }
+
+  ModelFiles wide_;
+  std::string telephone_;
+  size_t max_idle_;
+  int partial_interval_ms_;
+  double bias_margin_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Recognizer>> MakePocketsphinxRecognizer(const nlohmann::json& config) {
+  const std::string model_dir = config.value("model_dir", std::string(INFINI_POCKETSPHINX_MODELDIR));
+  ModelFiles files;
+  files.hmm = config.value("hmm", model_dir + "/en-us/en-us");
+  files.dict = config.value("dict", model_dir + "/en-us/cmudict-en-us.dict");
+  files.lm = config.value("lm", model_dir + "/en-us/en-us.lm.bin");
+  files.cmn = config.value("cmn", std::string("current"));
+  if (!fs::is_directory(files.hmm) || !fs::exists(fs::path(files.hmm) / "mdef"))
+    return Status::NotFound(fmt::format(
+        "pocketsphinx: acoustic model directory '{}' not found or has no 'mdef' (install pocketsphinx-en-us or set \"hmm\")",
+        files.hmm));
+  if (!fs::is_regular_file(files.dict))
+    return Status::NotFound(fmt::format("pocketsphinx: pronunciation dictionary '{}' not found (set \"dict\")", files.dict));
+  if (!fs::is_regular_file(files.lm))
+    return Status::NotFound(fmt::format("pocketsphinx: language model '{}' not found (set \"lm\")", files.lm));
+  const std::string telephone = config.value("telephone", std::string("upsample"));
+  if (telephone != "upsample" && telephone != "native")
+    return Status::InvalidArgument(
+        fmt::format("pocketsphinx: \"telephone\" must be \"upsample\" or \"native\", not '{}'", telephone));
+  if (files.cmn != "current" && files.cmn != "batch" && files.cmn != "none")
+    return Status::InvalidArgument(fmt::format("pocketsphinx: \"cmn\" must be current, batch or none, not '{}'", files.cmn));
+  const int partial_ms = config.value("partial_interval_ms", 200);
+  if (partial_ms <= 0) return Status::InvalidArgument("pocketsphinx: partial_interval_ms must be > 0");
+  const double margin = config.value("bias_margin", 8.0);
+  const int max_decoders = config.value("max_decoders", 4);
+  return std::unique_ptr<Recognizer>(std::make_unique<PocketsphinxRecognizer>(
+      files, telephone, static_cast<size_t>(std::max(1, max_decoders)), partial_ms, margin));
+}
+
+}  // namespace infini::providers
