@@ -79,16 +79,18 @@ class ProviderRegistry {
 
   // Builds the provider (or chain) described by `spec`. Unknown names give NotFound naming
   // the known ones; a factory that throws gives Unavailable. In a chain, members that fail
-  // to build are logged and skipped; it fails only when none can be built.
+  // to build are logged and skipped; it fails only when none can be built. When a chain
+  // wrapper is registered for the kind, even a single provider is wrapped in it, so an
+  // exception thrown inside any provider call becomes a Status instead of escaping.
   template <class I>
   Result<std::unique_ptr<I>> Make(const nlohmann::json& spec) const {
     const char* kind = ProviderKind<I>::name;
+    std::vector<std::unique_ptr<I>> members;
     if (spec.is_array()) {
       if (spec.empty()) return Status::InvalidArgument(fmt::format("empty {} chain in config", kind));
-      std::vector<std::unique_ptr<I>> members;
       std::string errors;
       for (const auto& member : spec) {
-        auto made = Make<I>(member);
+        auto made = MakeOne<I>(member);
         if (made.ok()) {
           members.push_back(std::move(made).value());
         } else {
@@ -98,14 +100,23 @@ class ProviderRegistry {
       }
       if (members.empty())
         return Status::Unavailable(fmt::format("no {} in chain could be built: {}", kind, errors));
-      if (members.size() == 1 && spec.size() == 1) return std::move(members.front());
-      auto chain = chains_.find(typeid(I));
-      if (chain == chains_.end()) {
-        if (members.size() == 1) return std::move(members.front());
-        return Status::Unimplemented(fmt::format("{} providers cannot be chained", kind));
-      }
-      return std::any_cast<const ChainFactory<I>&>(chain->second)(std::move(members));
+    } else {
+      auto made = MakeOne<I>(spec);
+      if (!made.ok()) return made.status();
+      members.push_back(std::move(made).value());
     }
+    auto chain = chains_.find(typeid(I));
+    if (chain == chains_.end()) {
+      if (members.size() == 1) return std::move(members.front());
+      return Status::Unimplemented(fmt::format("{} providers cannot be chained", kind));
+    }
+    return std::any_cast<const ChainFactory<I>&>(chain->second)(std::move(members));
+  }
+
+  // Builds exactly one provider (no chain wrapper) from a name or an object with "name".
+  template <class I>
+  Result<std::unique_ptr<I>> MakeOne(const nlohmann::json& spec) const {
+    const char* kind = ProviderKind<I>::name;
     nlohmann::json config;
     if (spec.is_string()) {
       config = nlohmann::json{{"name", spec}};

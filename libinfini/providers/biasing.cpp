@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <set>
+#include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -82,73 +83,117 @@ std::vector<std::string> NormalizeWords(std::string_view phrase) {
   return words;
 }
 
-const std::vector<std::string>& CommonBookingPhrases() {
-  static const std::vector<std::string> phrases = [] {
-    std::vector<std::string> p = {
-        // answers
-        "yes", "yeah", "yep", "no", "nope", "sure", "okay", "correct", "that's right", "right",
-        "please", "thank you", "thanks", "bye", "goodbye", "hello", "hi",
-        // intents and carrier words
-        "i'd like", "i would like", "i want", "i need", "can i", "could i", "get", "book", "make",
-        "schedule", "appointment", "reschedule", "cancel", "change", "move", "an", "a", "the", "to",
-        "for", "on", "at", "in", "with", "my", "me", "is", "it", "this", "that", "next", "name",
-        "my name is", "phone", "number", "available", "open", "hours", "price", "how much",
-        "what", "when", "time", "day", "speak", "talk", "someone", "person", "human", "help",
-        // days and times
-        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-        "today", "tomorrow", "morning", "afternoon", "evening", "noon", "midnight", "o'clock",
-        "a m", "p m", "am", "pm", "half past", "quarter", "thirty", "fifteen", "forty five",
-        "week", "weekend", "earlier", "later", "first", "last", "any", "anytime", "oh",
-    };
-    for (int n = 0; n <= 31; ++n) {
-      std::vector<std::string> w;
-      NumberWords(n, w);
-      std::string s;
-      for (auto& x : w) s += (s.empty() ? "" : " ") + x;
-      p.push_back(s);
-    }
-    for (const char* o : {"first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
-                          "ninth", "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth",
-                          "twentieth", "thirtieth"})
-      p.push_back(o);
-    for (int t : {40, 50, 60, 70, 80, 90, 100}) {
-      std::vector<std::string> w;
-      NumberWords(t, w);
-      p.push_back(w.size() == 1 ? w[0] : w[0] + " " + w[1]);
-    }
-    return p;
-  }();
-  return phrases;
+
+std::vector<std::string> BiasCorpus(const std::vector<std::string>& phrases) {
+  static const char* kDays[] = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+                                "today", "tomorrow"};
+  static const char* kParts[] = {"morning", "afternoon", "evening"};
+  static const char* kHours[] = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                                 "ten", "eleven", "twelve"};
+  static const char* kMinutes[] = {"", " o'clock", " thirty", " fifteen", " forty five", " a m", " p m",
+                                   " thirty a m", " thirty p m"};
+  static const char* kServiceCarriers[] = {
+      "i'd like to book a {}", "i'd like a {}", "i would like to schedule a {}", "can i get a {}",
+      "i need a {}", "i want a {}", "a {} please", "{}", "book a {}", "do you do {}", "how much is a {}",
+      "i need someone for {}", "i'd like to make an appointment for a {}"};
+  std::vector<std::string> out;
+  std::vector<std::string> times;
+  for (const char* h : kHours)
+    for (const char* m : kMinutes) times.push_back(std::string(h) + m);
+  times.push_back("noon");
+  for (const auto& phrase : phrases) {
+    std::string p;
+    for (const auto& w : NormalizeWords(phrase)) p += (p.empty() ? "" : " ") + w;
+    if (p.empty()) continue;
+    for (const char* c : kServiceCarriers) out.push_back(fmt::format(fmt::runtime(c), p));
+    out.push_back("with " + p);
+    out.push_back("can i see " + p);
+    out.push_back("is " + p + " available");
+  }
+  for (const char* d : kDays) {
+    const std::string day = d;
+    out.push_back(day);
+    out.push_back("on " + day);
+    out.push_back("next " + day);
+    out.push_back("this " + day);
+    out.push_back("do you have anything " + day);
+    out.push_back("what about " + day);
+    for (const char* part : kParts) out.push_back(day + " " + part);
+    for (const char* part : kParts) out.push_back(day + " " + part + " works for me");
+    for (size_t i = 0; i < times.size(); i += 3) out.push_back("on " + day + " at " + times[i]);
+  }
+  for (const auto& t : times) {
+    out.push_back(t);
+    out.push_back("at " + t);
+    out.push_back("yes " + t + " works for me");
+    out.push_back("how about " + t);
+  }
+  for (const char* part : kParts) {
+    out.push_back(std::string("in the ") + part);
+    out.push_back(std::string("anything in the ") + part);
+    out.push_back(std::string("do you have anything ") + part);
+  }
+  for (const char* s : {"yes", "yeah", "yes please", "no", "no thanks", "no thank you", "that's right",
+                        "yes that's right", "that works", "yes that works", "sounds good", "that works for me",
+                        "correct", "okay", "sure", "perfect", "thank you", "goodbye", "can i talk to a person",
+                        "i want to cancel my appointment", "i need to reschedule", "what are your hours",
+                        "my name is", "my number is", "my phone number is"})
+    out.push_back(s);
+  for (const char* a : kHours) out.push_back(std::string("my number is five five five ") + a);
+  return out;
 }
 
-BiasGrammar BuildBiasGrammar(const std::vector<std::string>& phrases,
-                             const std::function<bool(const std::string&)>& known) {
-  std::set<std::string> items;
-  std::set<std::string> words;
-  auto add = [&](const std::string& phrase) {
-    std::vector<std::string> w = NormalizeWords(phrase);
-    if (w.empty()) return;
-    for (const auto& x : w)
-      if (!known(x)) return;
-    std::string joined;
-    for (const auto& x : w) {
-      joined += (joined.empty() ? "" : " ") + x;
-      words.insert(x);
+std::string BuildArpaBigram(const std::vector<std::string>& sentences,
+                            const std::function<bool(const std::string&)>& known) {
+  constexpr double kDiscount = 0.5;
+  std::map<std::string, double> unigram;
+  std::map<std::string, std::map<std::string, double>> bigram;
+  for (const auto& s : sentences) {
+    std::vector<std::string> words{"<s>"};
+    for (auto& w : NormalizeWords(s))
+      if (known(w)) words.push_back(w);
+    if (words.size() == 1) continue;
+    words.push_back("</s>");
+    for (size_t i = 0; i < words.size(); ++i) {
+      unigram[words[i]] += 1;
+      if (i > 0) bigram[words[i - 1]][words[i]] += 1;
     }
-    items.insert(joined);
-    // Each word also stands alone, so partial phrases ("blow" of "blow dry") still parse.
-    for (const auto& x : w) items.insert(x);
-  };
-  for (const auto& p : phrases) add(p);
-  for (const auto& p : CommonBookingPhrases()) add(p);
+  }
+  double total = 0;
+  for (const auto& [w, c] : unigram)
+    if (w != "<s>") total += c;
+  const double vocab = static_cast<double>(unigram.size());
+  std::map<std::string, double> p_uni;
+  for (const auto& [w, c] : unigram) p_uni[w] = (c + 1) / (total + vocab);
+  size_t n_bigrams = 0;
+  for (const auto& [w, next] : bigram) n_bigrams += next.size();
 
-  BiasGrammar g;
-  std::string alternatives;
-  for (const auto& item : items) alternatives += (alternatives.empty() ? "" : " | ") + item;
-  g.jsgf = fmt::format("#JSGF V1.0;\ngrammar bias;\npublic <utterance> = <item>+;\n<item> = {};\n",
-                       alternatives);
-  g.words.assign(words.begin(), words.end());
-  return g;
+  std::string arpa = fmt::format("\\data\\\nngram 1={}\nngram 2={}\n\n\\1-grams:\n", unigram.size(), n_bigrams);
+  for (const auto& [w, c] : unigram) {
+    const double logp = w == "<s>" ? -99.0 : std::log10(p_uni[w]);
+    auto next = bigram.find(w);
+    if (next == bigram.end()) {
+      arpa += fmt::format("{:.4f} {}\n", logp, w);
+      continue;
+    }
+    double context = 0, seen_uni = 0;
+    for (const auto& [w2, c2] : next->second) {
+      context += c2;
+      seen_uni += p_uni[w2];
+    }
+    const double left = kDiscount * static_cast<double>(next->second.size()) / context;
+    const double alpha = left / std::max(1e-9, 1.0 - seen_uni);
+    arpa += fmt::format("{:.4f} {} {:.4f}\n", logp, w, std::log10(alpha));
+  }
+  arpa += "\n\\2-grams:\n";
+  for (const auto& [w1, next] : bigram) {
+    double context = 0;
+    for (const auto& [w2, c2] : next) context += c2;
+    for (const auto& [w2, c2] : next)
+      arpa += fmt::format("{:.4f} {} {}\n", std::log10((c2 - kDiscount) / context), w1, w2);
+  }
+  arpa += "\n\\end\\\n";
+  return arpa;
 }
 
 }  // namespace infini::providers

@@ -1,6 +1,6 @@
-// Business biasing for the embedded recognizer: plain phrase lists -> a JSGF word/phrase
-// loop over the business vocabulary plus the words every booking needs (numbers, days,
-// times, yes/no, carrier words). Pure functions; thread-safe.
+// Business biasing for the embedded recognizer: plain phrase lists (services, synonyms,
+// staff names) -> in-domain sentences (with days, times, numbers, yes/no) -> a small bigram
+// LM that the recognizer interpolates with its generic LM. Pure functions; thread-safe.
 #pragma once
 
 #include <functional>
@@ -15,17 +15,13 @@ namespace infini::providers {
 // hyphens split words ("x-ray" -> "x ray").
 std::vector<std::string> NormalizeWords(std::string_view phrase);
 
-// Words and phrases callers use in any booking call, added to every biased grammar.
-const std::vector<std::string>& CommonBookingPhrases();
+// In-domain sentences: every phrase alone and inside the carrier templates a caller uses
+// ("i'd like to book a <phrase>", "<day> at <time>", "with <staff>", "yes that works").
+std::vector<std::string> BiasCorpus(const std::vector<std::string>& phrases);
 
-struct BiasGrammar {
-  std::string jsgf;                       // "#JSGF V1.0; grammar bias; public <utterance> = ..."
-  std::vector<std::string> words;         // every word the grammar uses, sorted, unique
-};
-
-// `known(word)` says whether the recognizer can pronounce a word; phrases containing a
-// word it cannot are dropped (the caller adds pronunciations first, e.g. via g2p).
-BiasGrammar BuildBiasGrammar(const std::vector<std::string>& phrases,
-                             const std::function<bool(const std::string&)>& known);
+// A bigram language model of `sentences` in ARPA text (absolute discounting, backoff to an
+// add-one unigram). Words for which `known(word)` is false are left out of the sentences.
+std::string BuildArpaBigram(const std::vector<std::string>& sentences,
+                            const std::function<bool(const std::string&)>& known);
 
 }  // namespace infini::providers

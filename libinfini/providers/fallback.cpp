@@ -20,6 +20,20 @@ auto Guard(const std::string& provider, const char* call, F&& fn) -> decltype(fn
   }
 }
 
+// The last member's error, its code kept (a bad sample rate stays InvalidArgument), with
+// the chain's context in front when there was more than one member.
+Status ChainError(const Status& last, size_t members, const char* kind) {
+  if (members <= 1) return last;
+  std::string msg = fmt::format("every {} in the chain failed; last error: {}", kind, last.message());
+  switch (last.code()) {
+    case Status::Code::kInvalidArgument: return Status::InvalidArgument(msg);
+    case Status::Code::kNotFound: return Status::NotFound(msg);
+    case Status::Code::kCancelled: return Status::Cancelled(msg);
+    case Status::Code::kDeadlineExceeded: return Status::DeadlineExceeded(msg);
+    default: return Status::Unavailable(msg);
+  }
+}
+
 std::string SafeName(const auto& provider) {
   try {
     return provider->name();
@@ -63,14 +77,14 @@ class FallbackRecognizerSession : public RecognizerSession {
       why = replay;
       session_.reset();
     }
-    return Status::Unavailable(fmt::format("every recognizer in the chain failed; last error: {}", why.ToString()));
+    return ChainError(why, chain_->size(), "recognizer");
   }
 
   Status Push(const AudioFrame& frame) override {
     if (frame.sample_rate != options_.sample_rate)
       return Status::InvalidArgument(fmt::format("recognizer chain: frame at {} Hz pushed to a session opened for {} Hz",
                                                  frame.sample_rate, options_.sample_rate));
-    turn_.push_back(frame);
+    if (index_ + 1 < chain_->size()) turn_.push_back(frame);  // only kept if someone could replay it
     if (!session_) return Status::Unavailable("recognizer chain: no member is available");
     Status st = Guard(SafeName((*chain_)[index_]), "Push", [&] { return session_->Push(frame); });
     if (st.ok()) return st;
@@ -163,7 +177,7 @@ class FallbackSynthesisSession : public SynthesisSession {
       INFINI_LOG(kWarn, "synthesizer chain: {} unavailable: {}", name, started.status().ToString());
       why = started.status();
     }
-    return Status::Unavailable(fmt::format("every synthesizer in the chain failed; last error: {}", why.ToString()));
+    return ChainError(why, chain_->size(), "synthesizer");
   }
 
   Status Push(std::string_view text) override {

@@ -5,8 +5,8 @@
 //                or "native" (8 kHz front end on the wideband model)
 //   "cmn"        cepstral mean normalization: "current" (default, streaming) or "batch"
 //   "partial_interval_ms"  how often partial hypotheses are produced (default 200)
-//   "bias_margin"  how much worse (per 10 ms frame, in log-likelihood units) the biased
-//                  grammar's path may score than the generic LM's and still win (default 8)
+//   "bias_weight" weight of the business LM interpolated with the generic LM when a call
+//                 supplies hint phrases (default 0.5; 0 = no biasing, 1 = business LM only)
 //   "max_decoders" idle decoders kept per model (default 4)
 //
 // Decoders (acoustic model + LM + dictionary, ~1 s to load) are pooled per process and per
@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -159,6 +160,11 @@ bool KnownOrAdded(ps_decoder_t* ps, const std::string& word) {
   return true;
 }
 
+struct BiasSearch {
+  std::string name;      // empty: no biasing
+  bool grammar = false;  // an explicit JSGF grammar (second pass) rather than a biased LM
+};
+
 struct Hypothesis {
   std::string text;
   int32 score = 0;
@@ -171,14 +177,23 @@ Hypothesis ReadHypothesis(ps_decoder_t* ps, bool with_confidence) {
   const char* hyp = ps_get_hyp(ps, &h.score);
   if (hyp) h.text = hyp;
   if (with_confidence) h.confidence = std::clamp(logmath_exp(ps_get_logmath(ps), ps_get_prob(ps)), 0.0, 1.0);
+  // Segment frames count from the decoder's first utterance; the last segment (silence
+  // included) ends at this utterance's last frame, which gives the offset.
+  int last_frame = -1;
   for (ps_seg_t* seg = ps_seg_iter(ps); seg; seg = ps_seg_next(seg)) {
     const char* w = ps_seg_word(seg);
-    if (!w || w[0] == '<' || w[0] == '[') continue;
     int sf = 0, ef = 0;
     ps_seg_frames(seg, &sf, &ef);
+    last_frame = std::max(last_frame, ef);
+    if (!w || w[0] == '<' || w[0] == '[') continue;
     std::string word = w;
     if (auto paren = word.find('('); paren != std::string::npos) word.resize(paren);  // "the(2)"
     h.words.push_back({word, sf * 10LL, (ef + 1) * 10LL});
+  }
+  const int64_t offset_ms = std::max<int64_t>(0, (last_frame + 1 - ps_get_n_frames(ps)) * 10LL);
+  for (auto& w : h.words) {
+    w.start_ms -= offset_ms;
+    w.end_ms -= offset_ms;
   }
   return h;
 }
@@ -187,12 +202,15 @@ class PocketsphinxSession : public RecognizerSession {
  public:
   PocketsphinxSession(std::shared_ptr<DecoderPool> pool, std::unique_ptr<Decoder> decoder,
                       RecognizerOptions options, TranscriptCallback cb, int decoder_rate,
-                      std::unique_ptr<Resampler> upsampler, std::string bias_search, int partial_interval_ms,
-                      double bias_margin)
+                      std::unique_ptr<Resampler> upsampler, BiasSearch bias, int partial_interval_ms)
       : pool_(std::move(pool)), d_(std::move(decoder)), options_(std::move(options)), on_transcript_(std::move(cb)),
-        decoder_rate_(decoder_rate), upsampler_(std::move(upsampler)), bias_search_(std::move(bias_search)),
-        partial_interval_samples_(static_cast<int64_t>(partial_interval_ms) * decoder_rate / 1000),
-        bias_margin_(bias_margin) {}
+        decoder_rate_(decoder_rate), upsampler_(std::move(upsampler)), bias_(std::move(bias)),
+        partial_interval_samples_(static_cast<int64_t>(partial_interval_ms) * decoder_rate / 1000) {
+    // A biased LM is the streaming search itself; a grammar runs as a second pass.
+    stream_search_ = bias_.name.empty() || bias_.grammar ? d_->default_search : bias_.name;
+    if (stream_search_ != ps_get_search(d_->ps)) ps_set_search(d_->ps, stream_search_.c_str());
+    stream_source_ = stream_search_ == d_->default_search ? "pocketsphinx/lm" : "pocketsphinx/biased-lm";
+  }
 
   ~PocketsphinxSession() override {
     if (in_utt_) ps_end_utt(d_->ps);
@@ -230,7 +248,7 @@ class PocketsphinxSession : public RecognizerSession {
         last_partial_ = text;
         Transcript t;
         t.text = text;
-        t.source = "pocketsphinx/lm";
+        t.source = stream_source_;
         t.end_ms = static_cast<int64_t>(turn_audio_.size()) * 1000 / decoder_rate_;
         on_transcript_(t);
       }
@@ -256,21 +274,20 @@ class PocketsphinxSession : public RecognizerSession {
       const int frames = std::max(1, ps_get_n_frames(d_->ps));
       Hypothesis lm = ReadHypothesis(d_->ps, true);
       Hypothesis chosen = lm;
-      t.source = "pocketsphinx/lm";
-      if (!bias_search_.empty() && !turn_audio_.empty()) {
-        ps_set_search(d_->ps, bias_search_.c_str());
+      t.source = stream_source_;
+      if (bias_.grammar && !turn_audio_.empty()) {
+        ps_set_search(d_->ps, bias_.name.c_str());
         ps_start_utt(d_->ps);
         ps_process_raw(d_->ps, turn_audio_.data(), turn_audio_.size(), FALSE, TRUE);
         ps_end_utt(d_->ps);
         Hypothesis g = ReadHypothesis(d_->ps, false);
-        ps_set_search(d_->ps, d_->default_search.c_str());
-        // Scores are log-likelihoods (logmath base 1.0001); compare per frame in natural log.
-        const double per_frame = (std::log(1.0001) * (static_cast<double>(g.score) - lm.score)) / frames;
-        last_bias_delta_ = per_frame;
-        INFINI_LOG(kDebug, "pocketsphinx: lm '{}' grammar '{}' grammar-lm per frame {:.2f}", lm.text, g.text, per_frame);
-        if (!g.text.empty() && per_frame > -bias_margin_) {
+        ps_set_search(d_->ps, stream_search_.c_str());
+        INFINI_LOG(kDebug, "pocketsphinx: {} frames, lm '{}', grammar '{}'", frames, lm.text, g.text);
+        // In-grammar speech parses; out-of-grammar speech gives no parse and the generic
+        // LM's words are kept, so the caller is never left with nothing.
+        if (!g.text.empty()) {
           chosen = std::move(g);
-          chosen.confidence = std::clamp(1.0 + per_frame / bias_margin_, 0.0, 1.0) * 0.5 + 0.5 * lm.confidence;
+          chosen.confidence = std::max(chosen.confidence, lm.confidence);
           t.source = "pocketsphinx/grammar";
         }
       }
@@ -305,23 +322,22 @@ class PocketsphinxSession : public RecognizerSession {
   TranscriptCallback on_transcript_;
   int decoder_rate_;
   std::unique_ptr<Resampler> upsampler_;
-  std::string bias_search_;
+  BiasSearch bias_;
   int64_t partial_interval_samples_;
-  double bias_margin_;
+  std::string stream_search_, stream_source_;
   bool in_utt_ = false;
   std::vector<int16_t> turn_audio_;  // at decoder_rate_, for the biased second pass
   std::vector<int16_t> scratch_;
   int64_t since_partial_ = 0;
   std::string last_partial_;
-  double last_bias_delta_ = 0;
 };
 
 class PocketsphinxRecognizer : public Recognizer {
  public:
   PocketsphinxRecognizer(ModelFiles wide, std::string telephone, size_t max_idle, int partial_interval_ms,
-                         double bias_margin)
+                         double bias_weight)
       : wide_(std::move(wide)), telephone_(std::move(telephone)), max_idle_(max_idle),
-        partial_interval_ms_(partial_interval_ms), bias_margin_(bias_margin) {}
+        partial_interval_ms_(partial_interval_ms), bias_weight_(bias_weight) {}
 
   Result<std::unique_ptr<RecognizerSession>> Start(const RecognizerOptions& options,
                                                    TranscriptCallback on_transcript) override {
@@ -343,46 +359,83 @@ class PocketsphinxRecognizer : public Recognizer {
     auto pool = PoolFor(files, max_idle_);
     auto decoder = pool->Acquire();
     if (!decoder.ok()) return decoder.status();
-    std::string bias_search;
+    BiasSearch bias;
     if (!options.hints.empty()) {
       auto name = EnsureBiasSearch(**decoder, options.hints);
       if (!name.ok()) {
         pool->Release(std::move(decoder).value());
         return name.status();
       }
-      bias_search = *name;
+      bias = *name;
     }
     return std::unique_ptr<RecognizerSession>(std::make_unique<PocketsphinxSession>(
         pool, std::move(decoder).value(), options, std::move(on_transcript), files.sample_rate,
-        std::move(upsampler), bias_search, partial_interval_ms_, bias_margin_));
+        std::move(upsampler), bias, partial_interval_ms_));
   }
 
   std::string name() const override { return "pocketsphinx"; }
 
  private:
-  static Result<std::string> EnsureBiasSearch(Decoder& d, const RecognizerHints& hints) {
-    std::string jsgf = hints.jsgf;
-    if (jsgf.empty()) {
-      jsgf = BuildBiasGrammar(hints.phrases, [&](const std::string& w) { return KnownOrAdded(d.ps, w); }).jsgf;
-    }
-    const std::string name = fmt::format("bias_{:016x}", std::hash<std::string>{}(jsgf));
-    if (d.searches.count(name)) return name;
-    if (d.searches.size() >= 8) {  // bound per-decoder memory: drop older grammars
+  // Builds (once per decoder and hint set) the search biasing this call: an explicit JSGF
+  // grammar, or the generic LM interpolated with a bigram LM of the business phrases.
+  Result<BiasSearch> EnsureBiasSearch(Decoder& d, const RecognizerHints& hints) const {
+    const bool grammar = !hints.jsgf.empty();
+    std::string key = grammar ? hints.jsgf : fmt::format("{}", fmt::join(hints.phrases, "\n"));
+    const std::string name = fmt::format("{}_{:016x}_{}", grammar ? "jsgf" : "bias", std::hash<std::string>{}(key),
+                                         static_cast<int>(bias_weight_ * 1000));
+    if (d.searches.count(name)) return BiasSearch{name, grammar};
+    if (d.searches.size() >= 8) {  // bound per-decoder memory: drop older biasing searches
       for (const auto& old : d.searches) ps_unset_search(d.ps, old.c_str());
       d.searches.clear();
     }
-    if (ps_set_jsgf_string(d.ps, name.c_str(), jsgf.c_str()) < 0)
-      return Status::InvalidArgument(fmt::format(
-          "pocketsphinx: biasing grammar rejected (JSGF syntax error or unknown words): {}", jsgf.substr(0, 200)));
+    if (grammar) {
+      if (ps_set_jsgf_string(d.ps, name.c_str(), hints.jsgf.c_str()) < 0)
+        return Status::InvalidArgument(fmt::format(
+            "pocketsphinx: JSGF grammar rejected (syntax error or words missing from the dictionary): {}",
+            hints.jsgf.substr(0, 200)));
+    } else {
+      std::map<std::string, bool> known;
+      auto is_known = [&](const std::string& w) {
+        auto it = known.find(w);
+        if (it == known.end()) it = known.emplace(w, KnownOrAdded(d.ps, w)).first;
+        return it->second;
+      };
+      const std::string arpa = BuildArpaBigram(BiasCorpus(hints.phrases), is_known);
+      const fs::path path = fs::temp_directory_path() /
+                            fmt::format("infini-bias-{}-{:x}.arpa", name, reinterpret_cast<uintptr_t>(d.ps));
+      {
+        std::ofstream out(path);
+        out << arpa;
+        if (!out) return Status::IOError(fmt::format("pocketsphinx: cannot write bias LM to '{}'", path.string()));
+      }
+      ngram_model_t* business = ngram_model_read(ps_get_config(d.ps), path.c_str(), NGRAM_ARPA, ps_get_logmath(d.ps));
+      std::error_code ec;
+      fs::remove(path, ec);
+      if (!business) return Status::Internal("pocketsphinx: the business bias LM could not be read back");
+      ngram_model_t* generic = ps_get_lm(d.ps, d.default_search.c_str());
+      if (!generic) {
+        ngram_model_free(business);
+        return Status::Internal("pocketsphinx: the decoder has no generic language model to bias");
+      }
+      ngram_model_retain(generic);
+      ngram_model_t* models[2] = {generic, business};
+      char generic_name[] = "generic", business_name[] = "business";
+      char* names[2] = {generic_name, business_name};
+      const float32 weights[2] = {static_cast<float32>(1.0 - bias_weight_), static_cast<float32>(bias_weight_)};
+      ngram_model_t* set = ngram_model_set_init(ps_get_config(d.ps), models, names, weights, 2);
+      if (!set || ps_set_lm(d.ps, name.c_str(), set) < 0)
+        return Status::Internal("pocketsphinx: could not build the biased language model search");
+      ngram_model_free(set);  // the search holds its own reference
+    }
     d.searches.insert(name);
-    return name;
+    return BiasSearch{name, grammar};
   }
 
   ModelFiles wide_;
   std::string telephone_;
   size_t max_idle_;
   int partial_interval_ms_;
-  double bias_margin_;
+  double bias_weight_;
 };
 
 }  // namespace
@@ -410,7 +463,8 @@ Result<std::unique_ptr<Recognizer>> MakePocketsphinxRecognizer(const nlohmann::j
     return Status::InvalidArgument(fmt::format("pocketsphinx: \"cmn\" must be current, batch or none, not '{}'", files.cmn));
   const int partial_ms = config.value("partial_interval_ms", 200);
   if (partial_ms <= 0) return Status::InvalidArgument("pocketsphinx: partial_interval_ms must be > 0");
-  const double margin = config.value("bias_margin", 8.0);
+  const double margin = config.value("bias_weight", 0.5);
+  if (margin < 0 || margin > 1) return Status::InvalidArgument("pocketsphinx: bias_weight must be within 0..1");
   const int max_decoders = config.value("max_decoders", 4);
   return std::unique_ptr<Recognizer>(std::make_unique<PocketsphinxRecognizer>(
       files, telephone, static_cast<size_t>(std::max(1, max_decoders)), partial_ms, margin));

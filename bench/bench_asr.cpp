@@ -1,0 +1,190 @@
+// ASR accuracy and speed of the embedded recognizer (pocketsphinx), measured on real
+// recordings (Debian pocketsphinx-testdata) and on in-domain booking sentences spoken by
+// flite voices, with and without business biasing. Prints one table.
+//
+//   build-x/bench/bench_asr [--quick]
+#include <chrono>
+#include <cstring>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "infini/g711.h"
+#include "infini/log.h"
+#include "infini/recognizer.h"
+#include "infini/registry.h"
+#include "infini/resampler.h"
+#include "infini/synthesizer.h"
+#include "providers/biasing.h"
+#include "providers/speech_data.h"
+#include "providers/wer.h"
+
+using namespace infini;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Utterance {
+  std::string reference;
+  std::vector<int16_t> pcm;  // at `rate`
+  int rate = 16000;
+};
+
+struct Row {
+  providers::WordErrors errors;
+  double audio_s = 0, decode_s = 0;
+  std::vector<double> final_latency_ms;  // EndTurn() duration: end of speech -> final
+  int grammar_wins = 0, turns = 0;
+};
+
+Row Run(Recognizer& asr, const std::vector<Utterance>& utts, const RecognizerHints& hints, bool verbose) {
+  Row row;
+  for (const auto& u : utts) {
+    RecognizerOptions opts{.sample_rate = u.rate, .hints = hints};
+    auto session = asr.Start(opts, nullptr);
+    if (!session.ok()) {
+      fmt::print(stderr, "start failed: {}\n", session.status().ToString());
+      std::exit(1);
+    }
+    const int per_frame = AudioFrame::SamplesPerFrame(u.rate);
+    const auto t0 = Clock::now();
+    for (size_t at = 0; at < u.pcm.size(); at += per_frame) {
+      AudioFrame f;
+      f.sample_rate = u.rate;
+      f.samples.assign(u.pcm.begin() + at, u.pcm.begin() + std::min(u.pcm.size(), at + per_frame));
+      (void)(*session)->Push(f);
+    }
+    const auto t1 = Clock::now();
+    auto final = (*session)->EndTurn();
+    const auto t2 = Clock::now();
+    const std::string text = final.ok() ? final->text : "";
+    const auto e = providers::CountWordErrors(u.reference, text);
+    row.errors += e;
+    row.audio_s += static_cast<double>(u.pcm.size()) / u.rate;
+    row.decode_s += std::chrono::duration<double>(t2 - t0).count();
+    row.final_latency_ms.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
+    row.turns++;
+    if (final.ok() && final->source == "pocketsphinx/grammar") row.grammar_wins++;
+    if (verbose)
+      fmt::print(stderr, "  [{}] ref: {}\n        hyp: {}  ({} errors)\n", final.ok() ? final->source : "error",
+                 u.reference, text, e.errors());
+  }
+  return row;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5))];
+}
+
+void PrintRow(const std::string& name, const Row& r) {
+  fmt::print("| {:<46} | {:>5} | {:>6.1f}% | {:>3}/{:>3}/{:>3} | {:>5.3f} | {:>6.0f} | {:>6.0f} | {:>7} |\n", name,
+             r.errors.reference_words, 100 * r.errors.rate(), r.errors.substitutions, r.errors.deletions,
+             r.errors.insertions, r.decode_s / r.audio_s, Percentile(r.final_latency_ms, 0.5),
+             Percentile(r.final_latency_ms, 0.95), fmt::format("{}/{}", r.grammar_wins, r.turns));
+}
+
+// 16 kHz -> 8 kHz -> G.711 mu-law -> 8 kHz PCM: what a phone call delivers.
+std::vector<int16_t> TelephonePath(const std::vector<int16_t>& pcm16k) {
+  auto down = Resampler::Create({.from_hz = 16000, .to_hz = 8000});
+  std::vector<int16_t> pcm8k;
+  (void)(*down)->Process(pcm16k, pcm8k);
+  (void)(*down)->Flush(pcm8k);
+  std::vector<uint8_t> ulaw = g711::EncodeUlaw(pcm8k);
+  return g711::DecodeUlaw(ulaw);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  const bool verbose = argc > 1 && std::strcmp(argv[argc - 1], "-v") == 0;
+  SetLogLevel(LogLevel::kWarn);
+  const auto& registry = ProviderRegistry::Builtin();
+
+  const auto t_load = Clock::now();
+  auto asr = registry.Make<Recognizer>("pocketsphinx");
+  auto native8k = registry.Make<Recognizer>(nlohmann::json{{"name", "pocketsphinx"}, {"telephone", "native"}});
+  auto tts = registry.Make<Synthesizer>("flite");
+  if (!asr.ok() || !native8k.ok() || !tts.ok()) {
+    fmt::print(stderr, "provider setup failed\n");
+    return 1;
+  }
+  {  // first session loads the model: measure it
+    auto s = (*asr)->Start({}, nullptr);
+    fmt::print("decoder load (first session, 16 kHz): {:.0f} ms\n",
+               std::chrono::duration<double, std::milli>(Clock::now() - t_load).count());
+  }
+
+  std::vector<Utterance> human16, human8;
+  for (const auto& r : speechdata::PackagedRecordings()) {
+    human16.push_back({r.transcript, r.pcm16k, 16000});
+    human8.push_back({r.transcript, TelephonePath(r.pcm16k), 8000});
+  }
+
+  // In-domain: booking sentences of every sample business, spoken by flite voices.
+  struct Domain {
+    std::string business;
+    RecognizerHints hints;
+    std::vector<Utterance> u16, u8;
+  };
+  std::vector<Domain> domains;
+  const std::vector<std::string> voices = quick ? std::vector<std::string>{"slt"}
+                                                : std::vector<std::string>{"slt", "rms", "awb", "kal16"};
+  const int per_business = quick ? 2 : 4;
+  for (const char* id : {"salon", "dental", "auto", "hvac"}) {
+    auto biz = speechdata::LoadBusiness(std::string(INFINI_SOURCE_DIR) + "/tests/data/businesses/" + id + ".json");
+    if (biz.is_discarded()) continue;
+    Domain d;
+    d.business = id;
+    d.hints.phrases = speechdata::BusinessPhrases(biz);
+    auto sentences = speechdata::BookingSentences(biz, per_business);
+    for (size_t i = 0; i < sentences.size(); ++i) {
+      for (size_t v = 0; v < voices.size(); ++v) {
+        if (!quick && (i + v) % 2) continue;  // every sentence by two of the four voices
+        auto pcm = SynthesizeAll(**tts, sentences[i], {.voice = voices[v], .sample_rate = 16000});
+        if (!pcm.ok()) continue;
+        std::string ref;
+        for (const auto& w : providers::NormalizeWords(sentences[i])) ref += w + " ";
+        d.u16.push_back({ref, *pcm, 16000});
+        d.u8.push_back({ref, TelephonePath(*pcm), 8000});
+      }
+    }
+    domains.push_back(std::move(d));
+  }
+
+  fmt::print("\n| {:<46} | {:>5} | {:>7} | {:>11} | {:>5} | {:>6} | {:>6} | {:>7} |\n", "condition", "words", "WER",
+             "sub/del/ins", "RTF", "fin50", "fin95", "grammar");
+  fmt::print("|{:-<48}|{:-<7}|{:-<9}|{:-<13}|{:-<7}|{:-<8}|{:-<8}|{:-<9}|\n", "", "", "", "", "", "", "", "");
+  PrintRow("human 16 kHz, generic LM", Run(**asr, human16, {}, verbose));
+  PrintRow("human 8 kHz mu-law, upsampled to 16 kHz", Run(**asr, human8, {}, verbose));
+  PrintRow("human 8 kHz mu-law, native 8 kHz front end", Run(**native8k, human8, {}, verbose));
+  if (!domains.empty())
+    PrintRow("human 16 kHz, biased (salon phrases)", Run(**asr, human16, domains[0].hints, verbose));
+
+  Row generic16, biased16, generic8, biased8;
+  auto add = [](Row& into, const Row& r) {
+    into.errors += r.errors;
+    into.audio_s += r.audio_s;
+    into.decode_s += r.decode_s;
+    into.final_latency_ms.insert(into.final_latency_ms.end(), r.final_latency_ms.begin(), r.final_latency_ms.end());
+    into.grammar_wins += r.grammar_wins;
+    into.turns += r.turns;
+  };
+  for (const auto& d : domains) {
+    add(generic16, Run(**asr, d.u16, {}, verbose));
+    add(biased16, Run(**asr, d.u16, d.hints, verbose));
+    add(generic8, Run(**asr, d.u8, {}, verbose));
+    add(biased8, Run(**asr, d.u8, d.hints, verbose));
+  }
+  PrintRow("in-domain flite 16 kHz, generic LM", generic16);
+  PrintRow("in-domain flite 16 kHz, business-biased", biased16);
+  PrintRow("in-domain flite 8 kHz mu-law, generic LM", generic8);
+  PrintRow("in-domain flite 8 kHz mu-law, business-biased", biased8);
+  fmt::print("\nWER = (sub+del+ins)/words, Levenshtein word alignment. RTF = decode time / audio time.\n"
+             "fin50/fin95 = ms from end of speech (EndTurn) to the final transcript. grammar = turns where\n"
+             "the biased grammar pass won over the generic LM. voices: {}\n",
+             fmt::join(voices, ", "));
+  return 0;
+}
