@@ -8,6 +8,9 @@
 //   "bias_weight" weight of the business LM interpolated with the generic LM when a call
 //                 supplies hint phrases (default 0.5; 0 = no biasing, 1 = business LM only)
 //   "max_decoders" idle decoders kept per model (default 4)
+//   "fast_final"   skip the second (flat-lexicon) pass and the lattice rescoring that run at
+//                  end of turn: lower end-of-speech -> final latency, a little less accuracy,
+//                  confidence 0 (default false)
 //
 // Decoders (acoustic model + LM + dictionary, ~1 s to load) are pooled per process and per
 // model: a session takes one for its lifetime and gives it back, so models load once per
@@ -45,7 +48,8 @@ struct ModelFiles {
   std::string hmm, dict, lm;
   int sample_rate = 16000;  // of the decoder's front end
   std::string cmn = "current";
-  std::string Key() const { return fmt::format("{}|{}|{}|{}|{}", hmm, dict, lm, sample_rate, cmn); }
+  bool bestpath = true;
+  std::string Key() const { return fmt::format("{}|{}|{}|{}|{}|{}", hmm, dict, lm, sample_rate, cmn, bestpath); }
 };
 
 struct Decoder {
@@ -53,6 +57,23 @@ struct Decoder {
   std::string default_search;
   std::set<std::string> searches;  // bias searches already built on this decoder
 };
+
+// A copy of the model's feat.params with the filter bank capped at 3500 Hz, for 8 kHz input.
+Result<std::string> NarrowbandFeatParams(const std::string& hmm) {
+  std::ifstream in(fs::path(hmm) / "feat.params");
+  if (!in) return Status::NotFound(fmt::format("pocketsphinx: '{}/feat.params' not found", hmm));
+  std::string out, line;
+  while (std::getline(in, line)) {
+    if (line.rfind("-upperf", 0) == 0) line = "-upperf 3500";
+    out += line + "\n";
+  }
+  const fs::path path = fs::temp_directory_path() /
+                        fmt::format("infini-feat8k-{:016x}.params", std::hash<std::string>{}(hmm + out));
+  std::ofstream file(path);
+  file << out;
+  if (!file) return Status::IOError(fmt::format("pocketsphinx: cannot write '{}'", path.string()));
+  return path.string();
+}
 
 class DecoderPool {
  public:
@@ -71,14 +92,20 @@ class DecoderPool {
     const std::string rate = std::to_string(files_.sample_rate);
     cmd_ln_t* config;
     if (files_.sample_rate == 8000) {
+      // The model's feat.params (upperf 6800 Hz) would override our flags and fail above the
+      // 4 kHz Nyquist limit: give the decoder a copy limited to the telephone band.
+      auto feat = NarrowbandFeatParams(files_.hmm);
+      if (!feat.ok()) return feat.status();
       config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", files_.hmm.c_str(), "-dict",
                            files_.dict.c_str(), "-lm", files_.lm.c_str(), "-samprate", "8000",
-                           "-nfft", "256", "-upperf", "3500", "-cmn", files_.cmn.c_str(),
+                           "-nfft", "256", "-featparams", feat->c_str(), "-cmn", files_.cmn.c_str(),
+                           "-bestpath", files_.bestpath ? "yes" : "no", "-fwdflat", files_.bestpath ? "yes" : "no",
                            "-logfn", "/dev/null", nullptr);
     } else {
       config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", files_.hmm.c_str(), "-dict",
                            files_.dict.c_str(), "-lm", files_.lm.c_str(), "-samprate", rate.c_str(),
-                           "-cmn", files_.cmn.c_str(), "-logfn", "/dev/null", nullptr);
+                           "-cmn", files_.cmn.c_str(), "-bestpath", files_.bestpath ? "yes" : "no", "-fwdflat", files_.bestpath ? "yes" : "no",
+                           "-logfn", "/dev/null", nullptr);
     }
     if (!config) return Status::InvalidArgument("pocketsphinx: could not build the decoder configuration");
     ps_decoder_t* ps = ps_init(config);
@@ -93,6 +120,8 @@ class DecoderPool {
     INFINI_LOG(kInfo, "pocketsphinx: loaded decoder {} for {} Hz in {:.0f} ms", ++created_, files_.sample_rate, ms);
     return d;
   }
+
+  bool bestpath() const { return files_.bestpath; }
 
   void Release(std::unique_ptr<Decoder> d) {
     std::lock_guard lock(mu_);
@@ -207,6 +236,7 @@ class PocketsphinxSession : public RecognizerSession {
         decoder_rate_(decoder_rate), upsampler_(std::move(upsampler)), bias_(std::move(bias)),
         partial_interval_samples_(static_cast<int64_t>(partial_interval_ms) * decoder_rate / 1000) {
     // A biased LM is the streaming search itself; a grammar runs as a second pass.
+    with_confidence_ = pool_->bestpath();
     stream_search_ = bias_.name.empty() || bias_.grammar ? d_->default_search : bias_.name;
     if (stream_search_ != ps_get_search(d_->ps)) ps_set_search(d_->ps, stream_search_.c_str());
     stream_source_ = stream_search_ == d_->default_search ? "pocketsphinx/lm" : "pocketsphinx/biased-lm";
@@ -272,7 +302,7 @@ class PocketsphinxSession : public RecognizerSession {
       ps_end_utt(d_->ps);
       in_utt_ = false;
       const int frames = std::max(1, ps_get_n_frames(d_->ps));
-      Hypothesis lm = ReadHypothesis(d_->ps, true);
+      Hypothesis lm = ReadHypothesis(d_->ps, with_confidence_);
       Hypothesis chosen = lm;
       t.source = stream_source_;
       if (bias_.grammar && !turn_audio_.empty()) {
@@ -325,6 +355,7 @@ class PocketsphinxSession : public RecognizerSession {
   BiasSearch bias_;
   int64_t partial_interval_samples_;
   std::string stream_search_, stream_source_;
+  bool with_confidence_ = true;
   bool in_utt_ = false;
   std::vector<int16_t> turn_audio_;  // at decoder_rate_, for the biased second pass
   std::vector<int16_t> scratch_;
@@ -447,6 +478,7 @@ Result<std::unique_ptr<Recognizer>> MakePocketsphinxRecognizer(const nlohmann::j
   files.dict = config.value("dict", model_dir + "/en-us/cmudict-en-us.dict");
   files.lm = config.value("lm", model_dir + "/en-us/en-us.lm.bin");
   files.cmn = config.value("cmn", std::string("current"));
+  files.bestpath = !config.value("fast_final", false);
   if (!fs::is_directory(files.hmm) || !fs::exists(fs::path(files.hmm) / "mdef"))
     return Status::NotFound(fmt::format(
         "pocketsphinx: acoustic model directory '{}' not found or has no 'mdef' (install pocketsphinx-en-us or set \"hmm\")",
