@@ -25,11 +25,21 @@ enum class ResamplerBackend {
   kLibsamplerate,  // libsamplerate (SINC_FASTEST)
 };
 
+// Filter quality. soxr: kLow=LQ, kMedium=MQ, kHigh=HQ; libsamplerate: kLow=SINC_FASTEST,
+// kMedium=SINC_MEDIUM_QUALITY, kHigh=SINC_BEST_QUALITY.
+enum class ResamplerQuality { kLow, kMedium, kHigh };
+
 struct ResamplerOptions {
   int from_hz = 8000;
   int to_hz = 16000;
   ResamplerBackend backend = ResamplerBackend::kDefault;
+  // kDefault backend + kMedium: soxr MQ, ~-100 dB stopband: ample for 8 kHz speech
+  // (bench/bench_resampler prints the cost of each choice).
+  ResamplerQuality quality = ResamplerQuality::kMedium;
 };
+
+const char* ResamplerBackendName(ResamplerBackend backend);
+bool IsSupportedSampleRate(int hz);  // 8000, 16000, 24000, 48000
 
 class Resampler {
  public:
