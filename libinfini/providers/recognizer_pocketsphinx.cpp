@@ -28,7 +28,9 @@
 
 extern "C" {
 #include <pocketsphinx.h>
+#include <sphinxbase/cmn.h>
 #include <sphinxbase/err.h>
+#include <sphinxbase/feat.h>
 #include <sphinxbase/logmath.h>
 #include <flite/flite.h>
 cst_lexicon* cmu_lex_init(void);
@@ -49,13 +51,27 @@ struct ModelFiles {
   int sample_rate = 16000;  // of the decoder's front end
   std::string cmn = "current";
   bool bestpath = true;
-  std::string Key() const { return fmt::format("{}|{}|{}|{}|{}|{}", hmm, dict, lm, sample_rate, cmn, bestpath); }
+  int input_rate = 16000;  // of the caller's audio (8 kHz upsampled audio gets its own pool)
+  std::string Key() const {
+    return fmt::format("{}|{}|{}|{}|{}|{}|{}", hmm, dict, lm, sample_rate, cmn, bestpath, input_rate);
+  }
 };
 
 struct Decoder {
   ps_decoder_t* ps = nullptr;
   std::string default_search;
   std::set<std::string> searches;  // bias searches already built on this decoder
+
+  std::vector<mfcc_t> CmnMean() const {
+    feat_t* feat = ps_get_feat(ps);
+    if (!feat || !feat->cmn_struct) return {};
+    return {feat->cmn_struct->cmn_mean, feat->cmn_struct->cmn_mean + feat->cmn_struct->veclen};
+  }
+  void SetCmnMean(const std::vector<mfcc_t>& mean) {
+    feat_t* feat = ps_get_feat(ps);
+    if (feat && feat->cmn_struct && static_cast<int>(mean.size()) == feat->cmn_struct->veclen)
+      cmn_live_set(feat->cmn_struct, mean.data());
+  }
 };
 
 // A copy of the model's feat.params with the filter bank capped at 3500 Hz, for 8 kHz input.
@@ -116,12 +132,29 @@ class DecoderPool {
     auto d = std::make_unique<Decoder>();
     d->ps = ps;
     d->default_search = ps_get_search(ps);
+    {
+      std::lock_guard lock(mu_);
+      if (channel_prior_.empty()) channel_prior_ = d->CmnMean();
+    }
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     INFINI_LOG(kInfo, "pocketsphinx: loaded decoder {} for {} Hz in {:.0f} ms", ++created_, files_.sample_rate, ms);
     return d;
   }
 
   bool bestpath() const { return files_.bestpath; }
+
+  // Live CMN (the channel's cepstral mean) is learned while decoding. Every session of a pool
+  // starts from the estimate left by the pool's last finished turn (at first, the model's
+  // -cmninit), so a pooled decoder's own history does not matter, and telephone audio (which
+  // has its own pool) does not start from a wideband estimate or vice versa.
+  std::vector<mfcc_t> ChannelPrior() {
+    std::lock_guard lock(mu_);
+    return channel_prior_;
+  }
+  void SetChannelPrior(std::vector<mfcc_t> mean) {
+    std::lock_guard lock(mu_);
+    channel_prior_ = std::move(mean);
+  }
 
   void Release(std::unique_ptr<Decoder> d) {
     std::lock_guard lock(mu_);
@@ -137,6 +170,7 @@ class DecoderPool {
   size_t max_idle_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Decoder>> idle_;
+  std::vector<mfcc_t> channel_prior_;
   int created_ = 0;
 };
 
@@ -236,6 +270,7 @@ class PocketsphinxSession : public RecognizerSession {
         decoder_rate_(decoder_rate), upsampler_(std::move(upsampler)), bias_(std::move(bias)),
         partial_interval_samples_(static_cast<int64_t>(partial_interval_ms) * decoder_rate / 1000) {
     // A biased LM is the streaming search itself; a grammar runs as a second pass.
+    d_->SetCmnMean(pool_->ChannelPrior());
     with_confidence_ = pool_->bestpath();
     stream_search_ = bias_.name.empty() || bias_.grammar ? d_->default_search : bias_.name;
     if (stream_search_ != ps_get_search(d_->ps)) ps_set_search(d_->ps, stream_search_.c_str());
@@ -301,6 +336,7 @@ class PocketsphinxSession : public RecognizerSession {
     if (in_utt_) {
       ps_end_utt(d_->ps);
       in_utt_ = false;
+      pool_->SetChannelPrior(d_->CmnMean());
       const int frames = std::max(1, ps_get_n_frames(d_->ps));
       Hypothesis lm = ReadHypothesis(d_->ps, with_confidence_);
       Hypothesis chosen = lm;
@@ -377,6 +413,7 @@ class PocketsphinxRecognizer : public Recognizer {
           "pocketsphinx: sample_rate {} Hz not supported (use 16000, or 8000 for telephone audio)",
           options.sample_rate));
     ModelFiles files = wide_;
+    files.input_rate = options.sample_rate;
     std::unique_ptr<Resampler> upsampler;
     if (options.sample_rate == 8000) {
       if (telephone_ == "native") {
