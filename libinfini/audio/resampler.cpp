@@ -43,8 +43,12 @@ class SoxrResampler final : public Resampler {
     if (options_.quality == ResamplerQuality::kHigh) recipe = SOXR_HQ;
     soxr_io_spec_t io = soxr_io_spec(SOXR_INT16_I, SOXR_INT16_I);
     soxr_quality_spec_t q = soxr_quality_spec(recipe, 0);
+    // Smaller DFT blocks: output arrives in ~25 ms bursts rather than ~60 ms ones,
+    // at no measurable cost per frame (bench_resampler).
+    soxr_runtime_spec_t rt = soxr_runtime_spec(1);
+    rt.log2_min_dft_size = 7;
     soxr_error_t err = nullptr;
-    soxr_ = soxr_create(options_.from_hz, options_.to_hz, 1, &err, &io, &q, nullptr);
+    soxr_ = soxr_create(options_.from_hz, options_.to_hz, 1, &err, &io, &q, &rt);
     if (err || !soxr_) return Status::Internal(fmt::format("soxr_create failed: {}", err ? err : "?"));
     return Status::OK();
   }

@@ -1,0 +1,98 @@
+// BusinessConfig: one business (hours, services, staff, FAQ, flow) loaded from JSON.
+//
+//   infini::Result<infini::BusinessConfig> biz = infini::LoadBusinessConfig("hvac.json");
+//   if (!biz.ok()) log(biz.status().message());  // "hvac.json: services[2].minutes: missing"
+//   for (const auto& s : biz.value().services) use(s.id, s.minutes);
+//
+// Values only; thread-safe to share once loaded. Format: docs/flow-format.md.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "infini/status.h"
+
+namespace infini {
+
+struct OpenHours {
+  int open_minute = 0;   // minutes after local midnight
+  int close_minute = 0;  // exclusive end; an appointment may end exactly here
+};
+
+struct Service {
+  std::string id;
+  std::string name;
+  std::vector<std::string> synonyms;
+  int minutes = 0;
+  std::string price;
+  bool emergency = false;
+  std::string resource;  // required staff/resource; empty = any of `resources`
+};
+
+struct FaqEntry {
+  std::string question;  // keywords that match the caller's question
+  std::string answer;
+};
+
+// One step of a conversation flow (see docs/flow-format.md for the default flow).
+struct FlowTransition {
+  std::string on;  // event: "done", "yes", "no", "taken", "refused", "emergency", ...
+  std::string to;  // a state name
+};
+
+struct FlowState {
+  std::string name;
+  std::string prompt;               // what the agent says on entering (may hold {placeholders})
+  std::vector<std::string> slots;   // slots this state collects
+  std::string action;               // "", "check_availability", "book", "offer_alternatives",
+                                    // "confirm", "send_sms", "transfer", "take_voicemail",
+                                    // "answer_faq", "hang_up"
+  std::vector<FlowTransition> transitions;
+};
+
+struct SchedulingRules {
+  int grid_minutes = 15;          // start times fall on this grid from local midnight
+  int alternatives = 2;           // how many alternatives to offer
+  int search_days = 14;           // how far ahead alternatives are searched
+  int max_reprompts = 2;          // silence/nonsense prompts before offering a message/transfer
+  // Issue 10 adds per-staff hours, holidays, buffers, notice and horizon here.
+};
+
+struct BusinessConfig {
+  std::string source;             // file name (for error messages)
+  std::string id;
+  std::string name;
+  std::string vertical;
+  std::string timezone;           // IANA, e.g. "America/Chicago"
+  std::string phone;
+  std::string transfer_to;
+  std::string voice;
+  std::string greeting;
+  std::string privacy;
+  // index 0 = Sunday .. 6 = Saturday; empty = closed. Several ranges allow a lunch break.
+  std::vector<OpenHours> hours[7];
+  std::vector<std::string> resources;
+  std::vector<Service> services;
+  std::vector<std::string> collect;   // "name","phone","address","vehicle","service","time","staff_preference"
+  std::vector<FaqEntry> faq;
+  std::map<std::string, std::string> prompts;  // prompt overrides by key (docs/flow-format.md)
+  std::vector<FlowState> flow;        // empty in the file -> the built-in default flow
+  bool flow_is_default = true;
+  SchedulingRules scheduling;
+
+  const Service* FindService(std::string_view service_id) const;
+  bool Collects(std::string_view slot) const;
+};
+
+// Parses and validates. Errors name `source_name`, the JSON field path
+// (e.g. "services[2].minutes") and what is wrong. Never throws.
+Result<BusinessConfig> ParseBusinessConfig(std::string_view json_text, std::string_view source_name);
+Result<BusinessConfig> LoadBusinessConfig(const std::string& path);
+
+// The built-in flow used when a config has no "flow" (docs/flow-format.md).
+std::vector<FlowState> DefaultFlow();
+
+}  // namespace infini
