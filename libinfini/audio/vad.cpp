@@ -8,11 +8,11 @@ namespace infini {
 
 float FrameEnergyDbfs(std::span<const int16_t> frame) {
   if (frame.empty()) return -100.0f;
-  double sum = 0;
-  for (int16_t s : frame) sum += static_cast<double>(s) * s;
-  double rms = std::sqrt(sum / static_cast<double>(frame.size())) / 32768.0;
-  if (rms <= 1e-5) return -100.0f;
-  return static_cast<float>(20.0 * std::log10(rms));
+  int64_t sum = 0;  // integer sum of squares: exact, and the compiler vectorises it
+  for (int16_t s : frame) sum += static_cast<int32_t>(s) * s;
+  double mean_square = static_cast<double>(sum) / static_cast<double>(frame.size()) / (32768.0 * 32768.0);
+  if (mean_square <= 1e-10) return -100.0f;
+  return static_cast<float>(10.0 * std::log10(mean_square));
 }
 
 namespace {
