@@ -1,0 +1,10 @@
+// The _infini extension module; the package infini (bindings/python/infini) re-exports it.
+#include "py_common.h"
+
+PYBIND11_MODULE(_infini, m) {
+  m.doc() = "libinfini: the AI phone receptionist library (pybind11 module; import infini)";
+  namespace ip = infini::python;
+  ip::BindErrors(m);
+  ip::BindAudio(m);
+  ip::BindCalendar(m);
+}
