@@ -119,7 +119,8 @@ class FliteSynthesizer : public Synthesizer {
     if (native_rate == rate) {
       *audio = std::move(native);
     } else {
-      auto resampler = Resampler::Create({.from_hz = native_rate, .to_hz = rate});
+      auto resampler =
+          Resampler::Create({.from_hz = native_rate, .to_hz = rate, .quality = ResamplerQuality::kHigh});
       if (!resampler.ok()) return resampler.status();
       INFINI_RETURN_IF_ERROR((*resampler)->Process(native, *audio));
       INFINI_RETURN_IF_ERROR((*resampler)->Flush(*audio));
