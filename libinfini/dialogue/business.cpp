@@ -1,0 +1,367 @@
+// Business config parsing and validation (docs/flow-format.md).
+#include "infini/business.h"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <date/tz.h>
+#include <nlohmann/json.hpp>
+
+namespace infini {
+namespace {
+
+using json = nlohmann::json;
+
+const char* const kDayKeys[7] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+const std::set<std::string> kSlotTypes = {"name", "phone", "address", "vehicle",
+                                          "service", "time", "staff_preference", "message"};
+const std::set<std::string> kActions = {"", "check_availability", "book", "offer_alternatives",
+                                        "confirm", "send_sms", "transfer", "take_voicemail",
+                                        "answer_faq", "hang_up", "collect"};
+const std::set<std::string> kTopFields = {
+    "id", "name", "vertical", "timezone", "phone", "transfer_to", "hours", "resources", "staff",
+    "services", "collect", "faq", "greeting", "privacy", "voice", "prompts", "flow", "scheduling"};
+
+class Checker {
+ public:
+  explicit Checker(std::string source) : source_(std::move(source)) {}
+  Status Error(const std::string& path, const std::string& what) const {
+    return Status::InvalidArgument(source_ + ": " + path + ": " + what);
+  }
+  const std::string& source() const { return source_; }
+
+ private:
+  std::string source_;
+};
+
+std::optional<int> ParseClock(const json& value) {
+  if (!value.is_string()) return std::nullopt;
+  const std::string s = value.get<std::string>();
+  int h = 0, m = 0;
+  char colon = 0;
+  std::istringstream in(s);
+  if (!(in >> h >> colon >> m) || colon != ':' || !in.eof()) return std::nullopt;
+  if (h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0)) return std::nullopt;
+  return h * 60 + m;
+}
+
+Status GetString(const Checker& c, const json& obj, const char* key, const std::string& path,
+                 std::string* out, bool required) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    if (required) return c.Error(path + key, "missing (a string is required)");
+    return Status::OK();
+  }
+  if (!it->is_string()) return c.Error(path + key, "must be a string");
+  *out = it->get<std::string>();
+  if (required && out->empty()) return c.Error(path + key, "must not be empty");
+  return Status::OK();
+}
+
+Status GetStringList(const Checker& c, const json& obj, const char* key, const std::string& path,
+                     std::vector<std::string>* out) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return Status::OK();
+  if (!it->is_array()) return c.Error(path + key, "must be an array of strings");
+  for (size_t i = 0; i < it->size(); ++i) {
+    if (!(*it)[i].is_string())
+      return c.Error(path + key + "[" + std::to_string(i) + "]", "must be a string");
+    out->push_back((*it)[i].get<std::string>());
+  }
+  return Status::OK();
+}
+
+Status ParseHours(const Checker& c, const json& hours, BusinessConfig* biz) {
+  if (!hours.is_object()) return c.Error("hours", "must be an object with keys sun..sat");
+  for (auto it = hours.begin(); it != hours.end(); ++it) {
+    if (std::find(std::begin(kDayKeys), std::end(kDayKeys), it.key()) == std::end(kDayKeys))
+      return c.Error("hours." + it.key(), "unknown day (use sun, mon, tue, wed, thu, fri, sat)");
+  }
+  for (int day = 0; day < 7; ++day) {
+    const std::string path = std::string("hours.") + kDayKeys[day];
+    auto it = hours.find(kDayKeys[day]);
+    if (it == hours.end() || it->is_null()) continue;  // closed
+    if (!it->is_array()) return c.Error(path, "must be null (closed), [\"HH:MM\",\"HH:MM\"] or a list of such ranges");
+    std::vector<json> ranges;
+    if (!it->empty() && (*it)[0].is_array()) {
+      for (const auto& r : *it) ranges.push_back(r);
+    } else {
+      ranges.push_back(*it);
+    }
+    for (size_t i = 0; i < ranges.size(); ++i) {
+      const std::string rpath = ranges.size() > 1 ? path + "[" + std::to_string(i) + "]" : path;
+      const json& r = ranges[i];
+      if (!r.is_array() || r.size() != 2)
+        return c.Error(rpath, "must be a pair [\"HH:MM\", \"HH:MM\"]");
+      auto open = ParseClock(r[0]);
+      auto close = ParseClock(r[1]);
+      if (!open) return c.Error(rpath + "[0]", "not a time of day HH:MM");
+      if (!close) return c.Error(rpath + "[1]", "not a time of day HH:MM");
+      if (*close <= *open) return c.Error(rpath, "closes before it opens");
+      biz->hours[day].push_back({*open, *close});
+    }
+    auto& list = biz->hours[day];
+    std::sort(list.begin(), list.end(),
+              [](const OpenHours& a, const OpenHours& b) { return a.open_minute < b.open_minute; });
+    for (size_t i = 1; i < list.size(); ++i) {
+      if (list[i].open_minute < list[i - 1].close_minute)
+        return c.Error(path, "overlapping hours (a range opens before the previous one closes)");
+    }
+  }
+  return Status::OK();
+}
+
+Status ParseServices(const Checker& c, const json& services, BusinessConfig* biz) {
+  if (!services.is_array() || services.empty())
+    return c.Error("services", "must be a non-empty array");
+  std::set<std::string> ids;
+  for (size_t i = 0; i < services.size(); ++i) {
+    const std::string path = "services[" + std::to_string(i) + "].";
+    const json& s = services[i];
+    if (!s.is_object()) return c.Error("services[" + std::to_string(i) + "]", "must be an object");
+    Service svc;
+    if (auto st = GetString(c, s, "id", path, &svc.id, true); !st.ok()) return st;
+    if (!ids.insert(svc.id).second) return c.Error(path + "id", "duplicate service id '" + svc.id + "'");
+    if (auto st = GetString(c, s, "name", path, &svc.name, true); !st.ok()) return st;
+    if (auto st = GetStringList(c, s, "synonyms", path, &svc.synonyms); !st.ok()) return st;
+    auto minutes = s.find("minutes");
+    if (minutes == s.end() || minutes->is_null()) return c.Error(path + "minutes", "missing (the service has no duration)");
+    if (!minutes->is_number_integer() || minutes->get<int64_t>() <= 0 || minutes->get<int64_t>() > 24 * 60)
+      return c.Error(path + "minutes", "must be a whole number of minutes between 1 and 1440");
+    svc.minutes = minutes->get<int>();
+    auto price = s.find("price");
+    if (price != s.end() && !price->is_null()) {
+      if (price->is_string()) svc.price = price->get<std::string>();
+      else if (price->is_number()) svc.price = price->dump() + " dollars";
+      else return c.Error(path + "price", "must be a string or a number");
+    }
+    auto emergency = s.find("emergency");
+    if (emergency != s.end() && !emergency->is_null()) {
+      if (!emergency->is_boolean()) return c.Error(path + "emergency", "must be true or false");
+      svc.emergency = emergency->get<bool>();
+    }
+    if (auto st = GetString(c, s, "resource", path, &svc.resource, false); !st.ok()) return st;
+    if (!svc.resource.empty() &&
+        std::find(biz->resources.begin(), biz->resources.end(), svc.resource) == biz->resources.end())
+      return c.Error(path + "resource", "'" + svc.resource + "' is not one of resources");
+    biz->services.push_back(std::move(svc));
+  }
+  return Status::OK();
+}
+
+Status ParseFlow(const Checker& c, const json& flow, BusinessConfig* biz) {
+  if (!flow.is_array() || flow.empty()) return c.Error("flow", "must be a non-empty array of states");
+  std::set<std::string> names;
+  for (size_t i = 0; i < flow.size(); ++i) {
+    const std::string path = "flow[" + std::to_string(i) + "].";
+    const json& s = flow[i];
+    if (!s.is_object()) return c.Error("flow[" + std::to_string(i) + "]", "must be an object");
+    FlowState state;
+    if (auto st = GetString(c, s, "name", path, &state.name, true); !st.ok()) return st;
+    if (!names.insert(state.name).second) return c.Error(path + "name", "duplicate state '" + state.name + "'");
+    if (auto st = GetString(c, s, "prompt", path, &state.prompt, false); !st.ok()) return st;
+    if (auto st = GetStringList(c, s, "slots", path, &state.slots); !st.ok()) return st;
+    for (size_t k = 0; k < state.slots.size(); ++k) {
+      if (!kSlotTypes.count(state.slots[k]))
+        return c.Error(path + "slots[" + std::to_string(k) + "]", "unknown field type '" + state.slots[k] + "'");
+    }
+    if (auto st = GetString(c, s, "action", path, &state.action, false); !st.ok()) return st;
+    if (!kActions.count(state.action)) return c.Error(path + "action", "unknown action '" + state.action + "'");
+    auto tr = s.find("transitions");
+    if (tr != s.end() && !tr->is_null()) {
+      if (!tr->is_object()) return c.Error(path + "transitions", "must be an object {\"event\": \"state\"}");
+      for (auto it = tr->begin(); it != tr->end(); ++it) {
+        if (!it->is_string()) return c.Error(path + "transitions." + it.key(), "must be a state name");
+        state.transitions.push_back({it.key(), it->get<std::string>()});
+      }
+    }
+    biz->flow.push_back(std::move(state));
+  }
+  for (size_t i = 0; i < biz->flow.size(); ++i) {
+    for (const auto& t : biz->flow[i].transitions) {
+      if (!names.count(t.to))
+        return c.Error("flow[" + std::to_string(i) + "].transitions." + t.on,
+                       "transition to missing state '" + t.to + "'");
+    }
+  }
+  for (const char* required : {"greeting", "goodbye"}) {
+    if (!names.count(required)) return c.Error("flow", std::string("needs a state named '") + required + "'");
+  }
+  return Status::OK();
+}
+
+Status Validate(const Checker& c, const json& root, BusinessConfig* biz) {
+  if (!root.is_object()) return c.Error("$", "the config must be a JSON object");
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    if (!kTopFields.count(it.key()) && it.key().rfind("x_", 0) != 0 && it.key() != "notes")
+      return c.Error(it.key(), "unknown field (prefix custom fields with x_)");
+  }
+  if (auto st = GetString(c, root, "id", "", &biz->id, true); !st.ok()) return st;
+  if (auto st = GetString(c, root, "name", "", &biz->name, true); !st.ok()) return st;
+  if (auto st = GetString(c, root, "vertical", "", &biz->vertical, false); !st.ok()) return st;
+  if (auto st = GetString(c, root, "timezone", "", &biz->timezone, true); !st.ok()) return st;
+  try {
+    (void)date::locate_zone(biz->timezone);
+  } catch (const std::exception&) {
+    return c.Error("timezone", "unknown time zone '" + biz->timezone + "' (use an IANA name like America/Chicago)");
+  }
+  if (auto st = GetString(c, root, "phone", "", &biz->phone, false); !st.ok()) return st;
+  if (auto st = GetString(c, root, "transfer_to", "", &biz->transfer_to, false); !st.ok()) return st;
+  for (const auto* number : {&biz->phone, &biz->transfer_to}) {
+    if (number->empty()) continue;
+    bool e164 = (*number)[0] == '+' && number->size() >= 8 && number->size() <= 16 &&
+                std::all_of(number->begin() + 1, number->end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    if (!e164) return c.Error(number == &biz->phone ? "phone" : "transfer_to", "not an E.164 number like +15125550100");
+  }
+  if (auto st = GetString(c, root, "voice", "", &biz->voice, false); !st.ok()) return st;
+  if (auto st = GetString(c, root, "greeting", "", &biz->greeting, false); !st.ok()) return st;
+  if (biz->greeting.empty()) biz->greeting = "Thanks for calling " + biz->name + ". How can I help you today?";
+  if (auto st = GetString(c, root, "privacy", "", &biz->privacy, false); !st.ok()) return st;
+  auto hours = root.find("hours");
+  if (hours == root.end()) return c.Error("hours", "missing");
+  if (auto st = ParseHours(c, *hours, biz); !st.ok()) return st;
+  if (auto st = GetStringList(c, root, "resources", "", &biz->resources); !st.ok()) return st;
+  if (auto st = GetStringList(c, root, "staff", "", &biz->resources); !st.ok()) return st;
+  if (biz->resources.empty()) biz->resources.push_back("Staff");
+  {
+    std::set<std::string> seen;
+    for (size_t i = 0; i < biz->resources.size(); ++i)
+      if (!seen.insert(biz->resources[i]).second)
+        return c.Error("resources[" + std::to_string(i) + "]", "duplicate resource '" + biz->resources[i] + "'");
+  }
+  auto services = root.find("services");
+  if (services == root.end()) return c.Error("services", "missing");
+  if (auto st = ParseServices(c, *services, biz); !st.ok()) return st;
+  if (auto st = GetStringList(c, root, "collect", "", &biz->collect); !st.ok()) return st;
+  if (root.find("collect") == root.end()) biz->collect = {"name", "phone", "service", "time"};
+  for (size_t i = 0; i < biz->collect.size(); ++i) {
+    if (!kSlotTypes.count(biz->collect[i]))
+      return c.Error("collect[" + std::to_string(i) + "]", "unknown field type '" + biz->collect[i] + "'");
+  }
+  auto faq = root.find("faq");
+  if (faq != root.end() && !faq->is_null()) {
+    if (!faq->is_array()) return c.Error("faq", "must be an array of {\"q\", \"a\"}");
+    for (size_t i = 0; i < faq->size(); ++i) {
+      const std::string path = "faq[" + std::to_string(i) + "].";
+      if (!(*faq)[i].is_object()) return c.Error("faq[" + std::to_string(i) + "]", "must be an object");
+      FaqEntry entry;
+      if (auto st = GetString(c, (*faq)[i], "q", path, &entry.question, true); !st.ok()) return st;
+      if (auto st = GetString(c, (*faq)[i], "a", path, &entry.answer, true); !st.ok()) return st;
+      biz->faq.push_back(std::move(entry));
+    }
+  }
+  auto prompts = root.find("prompts");
+  if (prompts != root.end() && !prompts->is_null()) {
+    if (!prompts->is_object()) return c.Error("prompts", "must be an object of strings");
+    for (auto it = prompts->begin(); it != prompts->end(); ++it) {
+      if (!it->is_string()) return c.Error("prompts." + it.key(), "must be a string");
+      biz->prompts[it.key()] = it->get<std::string>();
+    }
+  }
+  auto sched = root.find("scheduling");
+  if (sched != root.end() && !sched->is_null()) {
+    if (!sched->is_object()) return c.Error("scheduling", "must be an object");
+    struct Field { const char* key; int* out; int min; int max; };
+    Field fields[] = {{"grid_minutes", &biz->scheduling.grid_minutes, 1, 240},
+                      {"alternatives", &biz->scheduling.alternatives, 1, 5},
+                      {"search_days", &biz->scheduling.search_days, 1, 366},
+                      {"max_reprompts", &biz->scheduling.max_reprompts, 0, 10}};
+    for (auto it = sched->begin(); it != sched->end(); ++it) {
+      auto f = std::find_if(std::begin(fields), std::end(fields), [&](const Field& x) { return it.key() == x.key; });
+      if (f == std::end(fields)) return c.Error("scheduling." + it.key(), "unknown field");
+      if (!it->is_number_integer() || it->get<int64_t>() < f->min || it->get<int64_t>() > f->max)
+        return c.Error("scheduling." + it.key(), "must be a whole number from " + std::to_string(f->min) +
+                                                      " to " + std::to_string(f->max));
+      *f->out = it->get<int>();
+    }
+  }
+  auto flow = root.find("flow");
+  if (flow != root.end() && !flow->is_null()) {
+    if (auto st = ParseFlow(c, *flow, biz); !st.ok()) return st;
+    biz->flow_is_default = false;
+  } else {
+    biz->flow = DefaultFlow();
+    biz->flow_is_default = true;
+  }
+  return Status::OK();
+}
+
+FlowState State(std::string name, std::string prompt, std::vector<std::string> slots, std::string action,
+                std::vector<FlowTransition> transitions) {
+  return FlowState{std::move(name), std::move(prompt), std::move(slots), std::move(action), std::move(transitions)};
+}
+
+}  // namespace
+
+const Service* BusinessConfig::FindService(std::string_view service_id) const {
+  for (const auto& s : services)
+    if (s.id == service_id) return &s;
+  return nullptr;
+}
+
+bool BusinessConfig::Collects(std::string_view slot) const {
+  return std::find(collect.begin(), collect.end(), slot) != collect.end();
+}
+
+std::vector<FlowState> DefaultFlow() {
+  return {
+      State("greeting", "{greeting}", {}, "",
+            {{"book", "collect"}, {"question", "faq"}, {"message", "voicemail"}, {"human", "transfer"},
+             {"emergency", "emergency"}, {"goodbye", "goodbye"}}),
+      State("collect", "", {"service", "time", "staff_preference", "name", "phone", "address", "vehicle"},
+            "collect", {{"done", "check"}, {"give_up", "voicemail"}}),
+      State("check", "", {}, "check_availability", {{"free", "confirm"}, {"taken", "alternatives"}}),
+      State("alternatives", "{unavailable_reason} I can do {alternatives}. Would one of those work?",
+            {"time"}, "offer_alternatives", {{"chosen", "confirm"}, {"refused", "voicemail"}}),
+      State("confirm", "Let me read that back: {service} on {when} with {resource}, for {name} at {phone}. Is that right?",
+            {}, "confirm", {{"yes", "book"}, {"no", "collect"}}),
+      State("book", "", {}, "book", {{"booked", "sms"}, {"taken", "alternatives"}}),
+      State("sms", "You're all set. I've sent a confirmation text to {phone}.", {}, "send_sms",
+            {{"done", "anything_else"}}),
+      State("anything_else", "Is there anything else I can help you with?", {}, "",
+            {{"no", "goodbye"}, {"book", "collect"}, {"question", "faq"}}),
+      State("faq", "{answer}", {}, "answer_faq", {{"done", "anything_else"}}),
+      State("voicemail", "I can take a message. What would you like to say?", {"message", "name", "phone"},
+            "take_voicemail", {{"done", "anything_else"}}),
+      State("emergency", "That sounds like an emergency. If you are in danger, leave the building and call 911. "
+                         "I'm connecting you to our on-call team now.",
+            {}, "transfer", {}),
+      State("transfer", "Let me connect you with someone who can help.", {}, "transfer", {}),
+      State("goodbye", "Thanks for calling {business}. Goodbye!", {}, "hang_up", {}),
+  };
+}
+
+Result<BusinessConfig> ParseBusinessConfig(std::string_view json_text, std::string_view source_name) {
+  Checker c{std::string(source_name)};
+  json root = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded()) {
+    // Find where it broke for a useful message.
+    try {
+      json again = json::parse(json_text.begin(), json_text.end());
+      (void)again;
+    } catch (const json::parse_error& e) {
+      return Status::InvalidArgument(c.source() + ": not valid JSON: " + e.what());
+    }
+    return Status::InvalidArgument(c.source() + ": not valid JSON");
+  }
+  BusinessConfig biz;
+  biz.source = std::string(source_name);
+  try {
+    if (auto st = Validate(c, root, &biz); !st.ok()) return st;
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(c.source() + ": " + e.what());
+  }
+  return biz;
+}
+
+Result<BusinessConfig> LoadBusinessConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(path + ": cannot open business config");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return ParseBusinessConfig(buffer.str(), path);
+}
+
+}  // namespace infini
