@@ -7,4 +7,5 @@ PYBIND11_MODULE(_infini, m) {
   ip::BindErrors(m);
   ip::BindAudio(m);
   ip::BindCalendar(m);
+  ip::BindProviders(m);
 }

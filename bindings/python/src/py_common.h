@@ -112,5 +112,6 @@ bool HaveNumpy();
 void BindErrors(py::module_& m);
 void BindAudio(py::module_& m);
 void BindCalendar(py::module_& m);
+void BindProviders(py::module_& m);
 
 }  // namespace infini::python
