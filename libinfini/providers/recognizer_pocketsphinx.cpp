@@ -16,6 +16,7 @@
 // model: a session takes one for its lifetime and gives it back, so models load once per
 // concurrent call, not once per call. A ps_decoder_t is never used by two threads at once.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -171,7 +172,7 @@ class DecoderPool {
   std::mutex mu_;
   std::vector<std::unique_ptr<Decoder>> idle_;
   std::vector<mfcc_t> channel_prior_;
-  int created_ = 0;
+  std::atomic<int> created_{0};
 };
 
 // Process-wide pools, one per model configuration. Never destroyed: decoders outlive
