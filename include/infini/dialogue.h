@@ -1,0 +1,96 @@
+// Conversation: the receptionist's dialogue engine for one call, fed caller turns.
+//
+//   infini::Conversation call(business, calendar, &messenger, {.caller_phone = "+15125557788", .now_utc = t});
+//   for (auto& a : call.Start()) speak(a);            // greeting, then kListen
+//   for (auto& a : call.OnUtterance("Tomorrow at nine")) speak(a);
+//   if (call.ended()) save(call.outcome());
+//
+// Deterministic, no I/O except through Calendar and Messenger. Transport-agnostic: the chat
+// host feeds text lines, the voice host feeds ASR finals. One thread per Conversation.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "infini/business.h"
+#include "infini/calendar.h"
+#include "infini/messenger.h"
+
+namespace infini {
+
+struct AgentAction {
+  enum class Kind { kSay, kListen, kEnd };
+  Kind kind = Kind::kSay;
+  std::string text;  // kSay only
+};
+
+struct BookedAppointment {
+  std::string service;   // service id
+  std::string start;     // business-local "YYYY-MM-DDTHH:MM"
+  std::string resource;
+  std::string name;
+  std::string phone;     // E.164
+  std::string address;
+  std::string id;        // calendar id
+};
+
+struct SentSms {
+  std::string to;
+  std::string text;
+};
+
+struct Voicemail {
+  std::string name;
+  std::string phone;
+  std::string message;
+};
+
+// The end of a call, as `infini chat --json` prints it (docs/chat.md).
+struct CallOutcome {
+  std::string outcome = "abandoned";  // booked | transferred | voicemail | answered | abandoned
+  std::optional<BookedAppointment> appointment;
+  std::vector<SentSms> sms;
+  std::optional<std::string> transfer_to;
+  std::optional<Voicemail> voicemail;
+  std::vector<std::string> said;      // every agent utterance, in order (for evaluation)
+};
+
+// One JSON object, no newline: {"type":"end","outcome":...} exactly as docs/chat.md.
+std::string CallOutcomeJson(const CallOutcome& outcome);
+
+struct ConversationOptions {
+  std::string caller_phone;  // E.164 caller id, or empty
+  std::string call_id;       // stored with the appointment and messages
+  int64_t now_utc = 0;       // the clock: the call happens at this instant (0 = real clock)
+};
+
+class Conversation {
+ public:
+  // `calendar` and `messenger` must outlive the Conversation; `messenger` may be null (no SMS).
+  Conversation(const BusinessConfig& business, Calendar& calendar, Messenger* messenger,
+               ConversationOptions options);
+  ~Conversation();
+  Conversation(const Conversation&) = delete;
+  Conversation& operator=(const Conversation&) = delete;
+
+  std::vector<AgentAction> Start();                         // the greeting
+  std::vector<AgentAction> OnUtterance(std::string_view text);  // one caller turn
+  std::vector<AgentAction> OnSilence();                     // the caller said nothing
+  std::vector<AgentAction> OnHangup();                      // ends the call
+
+  bool ended() const;
+  const CallOutcome& outcome() const;
+  // The slot the agent just asked for ("name", "phone", "time", "confirm", ...; "" if none),
+  // so the voice host can bias recognition.
+  const std::string& expecting() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace infini

@@ -1,0 +1,69 @@
+// Simulation: a text caller that answers from a scenario, and the scenario evaluator.
+//
+//   auto result = infini::RunScenarioFile("tests/data/scenarios/hvac-ac-tomorrow-9am.json",
+//                                         "tests/data/businesses");
+//   if (result.ok() && !result.value().passed) print(result.value().failures);
+//
+// Format: docs/scenarios.md. The simulated caller sees only the agent's words. Values; one thread per call.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "infini/business.h"
+#include "infini/calendar.h"
+#include "infini/messenger.h"
+#include "infini/status.h"
+
+namespace infini {
+
+// Answers like a person who knows `answers` ("name", "phone", "time", "confirm", ...) and
+// recognizes what was asked from the agent's words alone. A key with several answers gives
+// them in turn when asked again (the last one repeats), e.g. a correction then "yes".
+class SimulatedCaller {
+ public:
+  SimulatedCaller(std::string says_first, std::map<std::string, std::vector<std::string>> answers);
+  // `agent_turn`: everything the agent said since the caller last spoke. nullopt = hang up.
+  std::optional<std::string> Reply(const std::vector<std::string>& agent_turn);
+  // Which answer key the words of `agent_turn` ask for ("" when none is recognized).
+  static std::string WhatWasAsked(const std::vector<std::string>& agent_turn);
+
+ private:
+  std::string says_first_;
+  std::map<std::string, std::vector<std::string>> answers_;
+  std::map<std::string, size_t> asked_;
+  bool greeted_ = false;
+  int unknown_ = 0;
+  int turns_ = 0;
+};
+
+struct ScenarioResult {
+  std::string name;
+  std::string business;
+  bool passed = false;
+  bool expects_booking = false;
+  std::string outcome;
+  std::string start;                  // booked start, if any
+  std::vector<std::string> failures;  // one line per failed expectation
+  std::vector<std::string> transcript;  // "agent: ..." / "caller: ..."
+};
+
+// Runs one scenario file; the business config is `<businesses_dir>/<business>.json`.
+// Errors (unreadable file, bad JSON, unknown business) are a Status, not a failed result.
+Result<ScenarioResult> RunScenarioFile(const std::string& scenario_path, const std::string& businesses_dir);
+
+// Books `json_array` = [{"service":"id","start":"YYYY-MM-DDTHH:MM","resource":"..."}] (business-local)
+// into `calendar` before a call. Errors name the entry (e.g. "calendar[1].start").
+Status PreloadBookings(const std::string& json_array, const BusinessConfig& business, Calendar& calendar);
+
+// An in-memory calendar and outbox, for runs without a store.
+std::unique_ptr<Calendar> NewMemoryCalendar();
+std::unique_ptr<Messenger> NewOutboxMessenger();
+
+// "YYYY-MM-DDTHH:MM[:SS]" business-local -> UTC seconds. InvalidArgument when malformed.
+Result<int64_t> LocalTimeToUtc(const std::string& local, const std::string& timezone);
+
+}  // namespace infini

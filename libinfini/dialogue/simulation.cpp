@@ -1,0 +1,274 @@
+// Simulated caller and scenario evaluation (docs/scenarios.md).
+#include "infini/simulation.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "dialogue/memory_calendar.h"
+#include "dialogue/scheduler.h"
+#include "infini/dialogue.h"
+
+namespace infini {
+namespace {
+
+using json = nlohmann::json;
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool Any(const std::string& text, std::initializer_list<const char*> needles) {
+  for (const char* n : needles)
+    if (text.find(n) != std::string::npos) return true;
+  return false;
+}
+
+// The question the agent ended its turn with: the last sentence with a '?', else the last sentence.
+std::string LastQuestion(const std::vector<std::string>& turn) {
+  for (auto it = turn.rbegin(); it != turn.rend(); ++it) {
+    const std::string& s = *it;
+    size_t q = s.rfind('?');
+    if (q == std::string::npos) continue;
+    size_t begin = s.find_last_of(".!?", q == 0 ? 0 : q - 1);
+    // Keep the whole sentence group so "I can do 2 PM or 3 PM. Would one of those work?" is seen.
+    (void)begin;
+    return Lower(s);
+  }
+  return turn.empty() ? std::string() : Lower(turn.back());
+}
+
+}  // namespace
+
+SimulatedCaller::SimulatedCaller(std::string says_first, std::map<std::string, std::vector<std::string>> answers)
+    : says_first_(std::move(says_first)), answers_(std::move(answers)) {}
+
+std::string SimulatedCaller::WhatWasAsked(const std::vector<std::string>& agent_turn) {
+  const std::string q = LastQuestion(agent_turn);
+  if (q.empty()) return "";
+  if (Any(q, {"anything else"})) return "anything_else";
+  if (Any(q, {"is that right", "is that correct", "did i get that right", "shall i book", "should i book"}))
+    return "confirm";
+  if (Any(q, {"one of those", "which one would you like", "would that work", "does that work", "work for you instead"}))
+    return "alternative";
+  if (Any(q, {"what should i change", "what would you like to change"})) return "correction";
+  if (Any(q, {"message would you like", "your message", "what would you like to say", "what's the message",
+              "what is the message"}))
+    return "message";
+  if (Any(q, {"take a message, or connect", "which would you prefer"})) return "rescue";
+  if (Any(q, {"your name", "who am i speaking", "name, please", "name please"})) return "name";
+  if (Any(q, {"phone", "number to reach", "best number", "call you back", "reach you"})) return "phone";
+  if (Any(q, {"address", "where do you need", "where is the"})) return "address";
+  if (Any(q, {"make and model", "vehicle", "what car", "which car"})) return "vehicle";
+  if (Any(q, {"preference for who", "who would you like", "anyone fine", "which stylist", "prefer to see"}))
+    return "staff_preference";
+  if (Any(q, {"what can we help", "what service", "which service", "we offer", "what do you need done"}))
+    return "service";
+  if (Any(q, {"what day", "what time", "which day", "when would you like", "when works"})) return "time";
+  if (Any(q, {"how can i help", "how may i help", "what can i do for you", "how can we help"})) return "opening";
+  return "";
+}
+
+std::optional<std::string> SimulatedCaller::Reply(const std::vector<std::string>& agent_turn) {
+  if (++turns_ > 30) return std::nullopt;  // a person gives up eventually
+  std::string key = WhatWasAsked(agent_turn);
+  if (key == "opening") {
+    if (!greeted_) {
+      greeted_ = true;
+      return says_first_;
+    }
+    key = "";
+  }
+  greeted_ = true;
+  if (!key.empty()) {
+    auto it = answers_.find(key);
+    if (it != answers_.end() && !it->second.empty()) {
+      unknown_ = 0;
+      size_t n = asked_[key]++;
+      return it->second[std::min(n, it->second.size() - 1)];
+    }
+    // What most people would say when the scenario does not say otherwise.
+    if (key == "confirm") return std::string("Yes.");
+    if (key == "anything_else") return std::string("No, that's all. Thanks, bye.");
+    if (key == "correction" && answers_.count("time") && !answers_["time"].empty()) return answers_["time"].back();
+    if (key == "phone") return std::string("The number I'm calling from.");
+    if (key == "staff_preference") return std::string("No preference, anyone is fine.");
+    if (key == "rescue") return std::string("Just take a message, please.");
+  }
+  // Not understood, or nothing to say to it: a short hesitation, then give up.
+  if (++unknown_ > 2) return std::nullopt;
+  return std::string("Sorry, what?");
+}
+
+Result<int64_t> LocalTimeToUtc(const std::string& local, const std::string& timezone) {
+  dialogue::LocalMinute t = 0;
+  if (!dialogue::ParseLocal(local, &t))
+    return Status::InvalidArgument("'" + local + "' is not a local time YYYY-MM-DDTHH:MM[:SS]");
+  try {
+    int64_t utc = dialogue::LocalToUtc(timezone, t);
+    int sec = 0;
+    if (local.size() >= 19) sec = std::atoi(local.c_str() + 17);
+    return utc + sec;
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument("time zone '" + timezone + "': " + e.what());
+  }
+}
+
+Status PreloadBookings(const std::string& json_array, const BusinessConfig& business, Calendar& calendar) {
+  json arr = json::parse(json_array, nullptr, false);
+  if (arr.is_discarded() || !arr.is_array()) return Status::InvalidArgument("calendar: must be a JSON array");
+  for (size_t i = 0; i < arr.size(); ++i) {
+    const std::string path = "calendar[" + std::to_string(i) + "]";
+    const json& e = arr[i];
+    if (!e.is_object()) return Status::InvalidArgument(path + ": must be an object");
+    if (!e.contains("service") || !e["service"].is_string()) return Status::InvalidArgument(path + ".service: missing");
+    if (!e.contains("start") || !e["start"].is_string()) return Status::InvalidArgument(path + ".start: missing");
+    const Service* s = business.FindService(e["service"].get<std::string>());
+    if (!s) return Status::InvalidArgument(path + ".service: unknown service '" + e["service"].get<std::string>() + "'");
+    dialogue::LocalMinute start = 0;
+    if (!dialogue::ParseLocal(e["start"].get<std::string>(), &start))
+      return Status::InvalidArgument(path + ".start: not YYYY-MM-DDTHH:MM");
+    std::string resource = e.contains("resource") && e["resource"].is_string() ? e["resource"].get<std::string>()
+                                                                                 : (s->resource.empty() ? business.resources[0] : s->resource);
+    if (std::find(business.resources.begin(), business.resources.end(), resource) == business.resources.end())
+      return Status::InvalidArgument(path + ".resource: unknown resource '" + resource + "'");
+    Appointment a;
+    a.id = "preload-" + std::to_string(i) + "-" + e["start"].get<std::string>() + "-" + resource;
+    a.business_id = business.id;
+    a.service_id = s->id;
+    a.resource = resource;
+    a.start_utc = dialogue::LocalToUtc(business.timezone, start);
+    a.end_utc = dialogue::LocalToUtc(business.timezone, start + s->minutes);
+    a.customer_name = e.value("name", "Existing customer");
+    a.customer_phone = e.value("phone", "");
+    auto booked = calendar.Book(a);
+    if (!booked.ok()) return Status::InvalidArgument(path + ": " + booked.status().message());
+  }
+  return Status::OK();
+}
+
+std::unique_ptr<Calendar> NewMemoryCalendar() { return std::make_unique<dialogue::MemoryCalendar>(); }
+std::unique_ptr<Messenger> NewOutboxMessenger() { return std::make_unique<dialogue::OutboxMessenger>(); }
+
+#if __has_include("dialogue/nlu.h")  // TEMPORARY until the nlu helper's header lands; removed then
+Result<ScenarioResult> RunScenarioFile(const std::string& scenario_path, const std::string& businesses_dir) {
+  std::ifstream in(scenario_path);
+  if (!in) return Status::NotFound(scenario_path + ": cannot open scenario");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  json sc = json::parse(buf.str(), nullptr, false);
+  if (sc.is_discarded() || !sc.is_object()) return Status::InvalidArgument(scenario_path + ": not a JSON object");
+  auto str = [&](const json& o, const char* key) -> std::string {
+    return o.contains(key) && o[key].is_string() ? o[key].get<std::string>() : std::string();
+  };
+  ScenarioResult r;
+  r.name = str(sc, "name");
+  if (r.name.empty()) r.name = scenario_path;
+  r.business = str(sc, "business");
+  if (r.business.empty()) return Status::InvalidArgument(scenario_path + ": business: missing");
+  if (!sc.contains("caller") || !sc["caller"].is_object()) return Status::InvalidArgument(scenario_path + ": caller: missing");
+  if (!sc.contains("expect") || !sc["expect"].is_object()) return Status::InvalidArgument(scenario_path + ": expect: missing");
+  auto biz = LoadBusinessConfig(businesses_dir + "/" + r.business + ".json");
+  if (!biz.ok()) return Status::InvalidArgument(scenario_path + ": business '" + r.business + "': " + biz.status().message());
+  const BusinessConfig& b = biz.value();
+  const json& caller = sc["caller"];
+  std::map<std::string, std::vector<std::string>> answers;
+  if (caller.contains("answers") && caller["answers"].is_object())
+    for (auto it = caller["answers"].begin(); it != caller["answers"].end(); ++it) {
+      if (it->is_string()) answers[it.key()].push_back(it->get<std::string>());
+      if (it->is_array())
+        for (const auto& v : *it)
+          if (v.is_string()) answers[it.key()].push_back(v.get<std::string>());
+    }
+
+  dialogue::MemoryCalendar calendar;
+  dialogue::OutboxMessenger outbox;
+  if (sc.contains("calendar")) {
+    if (auto st = PreloadBookings(sc["calendar"].dump(), b, calendar); !st.ok())
+      return Status::InvalidArgument(scenario_path + ": " + st.message());
+  }
+  ConversationOptions options;
+  options.caller_phone = str(caller, "phone");
+  options.call_id = r.name;
+  auto now = LocalTimeToUtc(str(sc, "now"), b.timezone);
+  if (!now.ok()) return Status::InvalidArgument(scenario_path + ": now: " + now.status().message());
+  options.now_utc = now.value();
+
+  Conversation call(b, calendar, &outbox, options);
+  SimulatedCaller person(str(caller, "says_first"), answers);
+  std::vector<std::string> turn;
+  auto take = [&](const std::vector<AgentAction>& actions) {
+    for (const auto& a : actions)
+      if (a.kind == AgentAction::Kind::kSay) {
+        turn.push_back(a.text);
+        r.transcript.push_back("agent: " + a.text);
+      }
+  };
+  take(call.Start());
+  while (!call.ended()) {
+    auto reply = person.Reply(turn);
+    turn.clear();
+    if (!reply) {
+      r.transcript.push_back("caller: (hangs up)");
+      take(call.OnHangup());
+      break;
+    }
+    r.transcript.push_back("caller: " + *reply);
+    take(call.OnUtterance(*reply));
+  }
+
+  const CallOutcome& o = call.outcome();
+  r.outcome = o.outcome;
+  if (o.appointment) r.start = o.appointment->start;
+  const json& ex = sc["expect"];
+  auto fail = [&](const std::string& what) { r.failures.push_back(what); };
+  auto expect_eq = [&](const char* key, const std::string& got) {
+    if (ex.contains(key) && ex[key].is_string() && ex[key].get<std::string>() != got)
+      fail(std::string(key) + ": expected '" + ex[key].get<std::string>() + "', got '" + got + "'");
+  };
+  r.expects_booking = str(ex, "outcome") == "booked";
+  expect_eq("outcome", o.outcome);
+  const BookedAppointment empty;
+  const BookedAppointment& ap = o.appointment ? *o.appointment : empty;
+  expect_eq("service", ap.service);
+  expect_eq("start", ap.start);
+  expect_eq("resource", ap.resource);
+  expect_eq("name", ap.name);
+  expect_eq("phone", ap.phone);
+  expect_eq("transfer_to", o.transfer_to.value_or(""));
+  if (ex.contains("start_date") && ap.start.substr(0, 10) != str(ex, "start_date"))
+    fail("start_date: expected " + str(ex, "start_date") + ", got '" + ap.start + "'");
+  if (ex.contains("start_not") && ap.start == str(ex, "start_not")) fail("start_not: booked " + ap.start);
+  if (ex.contains("sms_sent") && ex["sms_sent"].is_boolean() && ex["sms_sent"].get<bool>() != !o.sms.empty())
+    fail(std::string("sms_sent: expected ") + (ex["sms_sent"].get<bool>() ? "an SMS" : "no SMS"));
+  std::string said_all;
+  for (const auto& s : o.said) said_all += Lower(s) + "\n";
+  if (ex.contains("said_contains") && ex["said_contains"].is_array())
+    for (const auto& w : ex["said_contains"])
+      if (w.is_string() && said_all.find(Lower(w.get<std::string>())) == std::string::npos)
+        fail("said_contains: the agent never said '" + w.get<std::string>() + "'");
+  if (ex.contains("said_not_contains") && ex["said_not_contains"].is_array())
+    for (const auto& w : ex["said_not_contains"])
+      if (w.is_string() && said_all.find(Lower(w.get<std::string>())) != std::string::npos)
+        fail("said_not_contains: the agent said '" + w.get<std::string>() + "'");
+  if (ex.contains("voicemail_contains")) {
+    std::string msg = o.voicemail ? Lower(o.voicemail->message) : "";
+    if (msg.find(Lower(str(ex, "voicemail_contains"))) == std::string::npos)
+      fail("voicemail_contains: message '" + msg + "' lacks '" + str(ex, "voicemail_contains") + "'");
+  }
+  if (ex.contains("voicemail_name") && (!o.voicemail || o.voicemail->name != str(ex, "voicemail_name")))
+    fail("voicemail_name: expected '" + str(ex, "voicemail_name") + "', got '" + (o.voicemail ? o.voicemail->name : "") + "'");
+  if (ex.contains("max_agent_turns") && ex["max_agent_turns"].is_number_integer() &&
+      int(o.said.size()) > ex["max_agent_turns"].get<int>())
+    fail("max_agent_turns: the agent spoke " + std::to_string(o.said.size()) + " times");
+  r.passed = r.failures.empty();
+  return r;
+}
+
+#endif
+
+}  // namespace infini

@@ -1,0 +1,204 @@
+#include <doctest/doctest.h>
+
+#if __has_include("dialogue/nlu.h")  // TEMPORARY until the nlu helper's header lands; removed then
+#include <nlohmann/json.hpp>
+
+#include "dialogue/memory_calendar.h"
+#include "dialogue/scheduler.h"
+#include "infini/dialogue.h"
+#include "infini/simulation.h"
+
+using namespace infini;
+
+namespace {
+
+BusinessConfig Load(const std::string& id) {
+  auto r = LoadBusinessConfig(std::string(INFINI_TEST_DATA) + "/businesses/" + id + ".json");
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  return r.value();
+}
+
+struct Call {
+  BusinessConfig biz;
+  dialogue::MemoryCalendar calendar;
+  dialogue::OutboxMessenger outbox;
+  std::unique_ptr<Conversation> conv;
+  std::string last;  // everything said in the last agent turn
+
+  Call(const std::string& id, const std::string& now_local, const std::string& caller = "+15125557788")
+      : biz(Load(id)) {
+    ConversationOptions o;
+    o.caller_phone = caller;
+    o.now_utc = LocalTimeToUtc(now_local, biz.timezone).value();
+    conv = std::make_unique<Conversation>(biz, calendar, &outbox, o);
+    Take(conv->Start());
+  }
+  void Take(const std::vector<AgentAction>& actions) {
+    last.clear();
+    for (const auto& a : actions)
+      if (a.kind == AgentAction::Kind::kSay) last += a.text + " ";
+  }
+  std::string Say(const std::string& text) {
+    Take(conv->OnUtterance(text));
+    return last;
+  }
+};
+
+bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("booking: several slots in one sentence, asks only for what is missing, books and texts") {
+  Call c("hvac", "2026-12-08T10:15:00");
+  c.Say("Hi, my air conditioner stopped working. Can someone come out tomorrow at nine in the morning?");
+  CHECK(c.conv->expecting() == "name");  // service + time were both taken from the first sentence
+  c.Say("John Smith");
+  CHECK(c.conv->expecting() == "phone");
+  c.Say("five one two, five five five, seven seven eight eight");
+  CHECK(c.conv->expecting() == "address");
+  std::string readback = c.Say("1200 Oak Street");
+  CHECK(c.conv->expecting() == "confirm");
+  CHECK(Has(readback, "9 AM"));
+  CHECK(Has(readback, "John Smith"));
+  c.Say("Yes, that's right.");
+  CHECK(c.conv->expecting() == "anything_else");
+  c.Say("No, that's all. Thank you, bye.");
+  REQUIRE(c.conv->ended());
+  const auto& o = c.conv->outcome();
+  CHECK(o.outcome == "booked");
+  REQUIRE(o.appointment);
+  CHECK(o.appointment->service == "ac_repair");
+  CHECK(o.appointment->start == "2026-12-09T09:00");
+  CHECK(o.appointment->phone == "+15125557788");
+  REQUIRE(o.sms.size() == 1);
+  CHECK(c.outbox.sent().size() == 1);
+  // The booking is really in the calendar, at 9:00 Chicago = 15:00 UTC.
+  auto listed = c.calendar.List("hvac", 0, INT64_MAX).value();
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].start_utc == LocalTimeToUtc("2026-12-09T09:00", "America/Chicago").value());
+  CHECK(listed[0].end_utc - listed[0].start_utc == 120 * 60);
+  auto j = nlohmann::json::parse(CallOutcomeJson(o));
+  CHECK(j["type"] == "end");
+  CHECK(j["appointment"]["start"] == "2026-12-09T09:00");
+  CHECK(j["voicemail"].is_null());
+}
+
+TEST_CASE("a taken slot gets concrete alternatives; the caller picks one") {
+  Call c("salon", "2026-12-08T12:30:00");
+  for (const char* who : {"Ana", "Marco", "Jess"}) {
+    Appointment a;
+    a.id = std::string("x") + who;
+    a.business_id = "salon";
+    a.service_id = "haircut";
+    a.resource = who;
+    a.start_utc = LocalTimeToUtc("2026-12-10T18:00", "America/Denver").value();
+    a.end_utc = a.start_utc + 3600;
+    REQUIRE(c.calendar.Book(a).ok());
+  }
+  std::string said = c.Say("I'd like a haircut on Thursday at six p m, anyone is fine");
+  CHECK(c.conv->expecting() == "alternative");
+  CHECK(Has(said, "5 PM"));  // 5:00-5:45 ends before the 6 PM block; said as a concrete time
+  c.Say("The first one is fine.");
+  CHECK(c.conv->expecting() == "name");
+}
+
+TEST_CASE("closed day: says so and offers open days; refusing everything takes a message") {
+  Call c("dental", "2026-12-08T10:00:00");
+  std::string said = c.Say("Can I come in this Saturday for a new patient exam?");
+  // Either asked for a time on Saturday or already said it is closed.
+  if (c.conv->expecting() == "time") said = c.Say("Saturday morning");
+  CHECK(Has(said, "closed"));
+  CHECK(c.conv->expecting() == "alternative");
+  c.Say("No, none of those work for me.");
+  CHECK(c.conv->expecting() == "message");
+  c.Say("Please call me about next month.");
+  c.Say("Olivia Wilson");
+  CHECK(c.conv->expecting() == "anything_else");
+  c.Say("No, bye.");
+  REQUIRE(c.conv->ended());
+  CHECK(c.conv->outcome().outcome == "voicemail");
+  REQUIRE(c.conv->outcome().voicemail);
+  CHECK(c.conv->outcome().voicemail->phone == "+15125557788");  // caller id
+}
+
+TEST_CASE("emergency transfers at once to the business number") {
+  Call c("hvac", "2026-12-08T11:00:00");
+  std::string said = c.Say("I think I smell gas near my furnace, this is an emergency!");
+  REQUIRE(c.conv->ended());
+  CHECK(Has(said, "911"));
+  CHECK(c.conv->outcome().outcome == "transferred");
+  CHECK(c.conv->outcome().transfer_to == std::optional<std::string>("+15125550199"));
+}
+
+TEST_CASE("FAQ answered from config, then the flow resumes") {
+  Call c("dental", "2026-12-08T10:00:00");
+  c.Say("I need a cleaning");
+  CHECK(c.conv->expecting() == "time");
+  std::string said = c.Say("Do you accept Delta Dental insurance?");
+  CHECK(Has(said, "PPO"));
+  CHECK(c.conv->expecting() == "time");  // back to the question it was asking
+}
+
+TEST_CASE("silence and nonsense are reprompted up to a limit, then a message or a person is offered") {
+  Call c("salon", "2026-12-08T12:30:00");
+  int turns = 0;
+  while (!c.conv->ended() && turns < 20) {
+    c.Take(c.conv->OnSilence());
+    ++turns;
+  }
+  CHECK(c.conv->ended());
+  CHECK(turns <= 6);
+  CHECK(c.conv->outcome().outcome == "transferred");
+  Call n("salon", "2026-12-08T12:30:00");
+  n.Say("blorp zzzk");
+  n.Say("qwerty uiop");
+  std::string said = n.Say("asdf ghjk");
+  CHECK(Has(said, "message"));
+  CHECK(n.conv->expecting() == "rescue");
+  n.Say("take a message");
+  CHECK(n.conv->expecting() == "message");
+}
+
+TEST_CASE("garbage input never crashes and hang-up ends the call") {
+  Call c("auto", "2026-12-08T09:05:00");
+  for (const char* junk : {"\xff\xfe\x01", "9999999999999999999999 at 99:99", "????", "the the the the",
+                           "tomorrow at 25 o'clock", "book book book", std::string(5000, 'a').c_str()}) {
+    c.Say(junk);
+    if (c.conv->ended()) break;
+  }
+  c.Take(c.conv->OnHangup());
+  CHECK(c.conv->ended());
+  CHECK(c.conv->OnUtterance("hello?").empty());
+}
+
+TEST_CASE("correction at the read-back changes the day") {
+  Call c("dental", "2026-12-08T10:00:00");
+  c.Say("I'd like a cleaning on Wednesday at two p m");
+  c.Say("Emily Chen");
+  c.Say("four one five, five five five, three four five six");
+  REQUIRE(c.conv->expecting() == "confirm");
+  std::string said = c.Say("No, I said Thursday");
+  CHECK(c.conv->expecting() == "confirm");
+  CHECK(Has(said, "Thursday"));
+  c.Say("Yes");
+  c.Say("No thanks, bye");
+  REQUIRE(c.conv->outcome().appointment);
+  CHECK(c.conv->outcome().appointment->start == "2026-12-10T14:00");
+}
+
+TEST_CASE("the simulated caller reads only the agent's words") {
+  CHECK(SimulatedCaller::WhatWasAsked({"May I have your name, please?"}) == "name");
+  CHECK(SimulatedCaller::WhatWasAsked({"Thanks.", "What's the best phone number to reach you?"}) == "phone");
+  CHECK(SimulatedCaller::WhatWasAsked({"I can do 2 PM or 3 PM on Friday. Would one of those work?"}) == "alternative");
+  CHECK(SimulatedCaller::WhatWasAsked({"Let me read that back: a haircut for Ana Lee, phone 303-555-1212. Is that right?"}) == "confirm");
+  CHECK(SimulatedCaller::WhatWasAsked({"Is there anything else I can help you with?"}) == "anything_else");
+  CHECK(SimulatedCaller::WhatWasAsked({"Lovely weather."}) == "");
+  SimulatedCaller caller("Hi", {{"name", {"Ann"}}, {"confirm", {"No, I said Friday.", "Yes."}}});
+  CHECK(caller.Reply({"Hello, how can I help?"}) == std::optional<std::string>("Hi"));
+  CHECK(caller.Reply({"Your name?"}) == std::optional<std::string>("Ann"));
+  CHECK(caller.Reply({"Is that right?"}) == std::optional<std::string>("No, I said Friday."));
+  CHECK(caller.Reply({"Is that right?"}) == std::optional<std::string>("Yes."));
+  CHECK(caller.Reply({"Is that right?"}) == std::optional<std::string>("Yes."));
+}
+
+#endif
