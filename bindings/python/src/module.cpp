@@ -5,6 +5,7 @@ PYBIND11_MODULE(_infini, m) {
   m.doc() = "libinfini: the AI phone receptionist library (pybind11 module; import infini)";
   namespace ip = infini::python;
   ip::BindErrors(m);
+  ip::BindLog(m);
   ip::BindAudio(m);
   ip::BindCalendar(m);
   ip::BindProviders(m);

@@ -110,6 +110,7 @@ bool HaveNumpy();
 
 // One function per header family, defined in the other .cpp files of this folder.
 void BindErrors(py::module_& m);
+void BindLog(py::module_& m);
 void BindAudio(py::module_& m);
 void BindCalendar(py::module_& m);
 void BindProviders(py::module_& m);
