@@ -378,35 +378,48 @@ struct Conversation::Impl {
     StartVoicemail();
   }
 
-  std::string Explain(SlotProblem p, LocalMinute start, const Service& service) const {
+  std::string Explain(SlotProblem p, LocalMinute start, const Service& service) {
     switch (p) {
       case SlotProblem::kClosedDay:
         return "I'm sorry, we're closed on " + dialogue::WeekdayName(dialogue::WeekdayOf(start)) + "s.";
       case SlotProblem::kOutsideHours:
-        return "I'm sorry, " + dialogue::SayClock(int(start % kDayMinutes)) + " on " + dialogue::SayDay(start, now) +
-               " is outside our hours for a " + std::to_string(service.minutes) + " minute " +
-               dialogue::LowerFirst(service.name) + ".";
+        return "I'm sorry, " + AtOn(start) + " is outside our hours for a " + std::to_string(service.minutes) +
+               " minute " + dialogue::LowerFirst(service.name) + ".";
       case SlotProblem::kPast:
         return "I'm sorry, that time has already passed.";
       case SlotProblem::kStaffBusy:
-        return "I'm sorry, " + Staff() + " isn't free at " + dialogue::SayClock(int(start % kDayMinutes)) + " on " +
-               dialogue::SayDay(start, now) + ".";
+        return "I'm sorry, " + Staff() + " isn't free at " + AtOn(start) + ".";
       case SlotProblem::kOffGrid:
         return "We book appointments every " + std::to_string(biz.scheduling.grid_minutes) + " minutes.";
       default:
-        return "I'm sorry, " + dialogue::SayClock(int(start % kDayMinutes)) + " on " + dialogue::SayDay(start, now) +
-               " is already taken.";
+        return "I'm sorry, " + AtOn(start) + " is already taken.";
     }
   }
 
-  std::string SayAlternatives() const { return dialogue::SaySlots(offered, now, Staff() == "any" && biz.resources.size() > 1 && false); }
+  // "today", "tomorrow", "on Friday, December 11".
+  std::string OnDay(LocalMinute t) const {
+    std::string d = dialogue::SayDay(t, now);
+    return (d == "today" || d == "tomorrow") ? d : "on " + d;
+  }
+  std::string AtOn(LocalMinute t) const { return dialogue::SayClock(int(t % kDayMinutes)) + " " + OnDay(t); }
+  bool MentionResource() const {
+    const Service* s = booking.service ? biz.FindService(*booking.service) : nullptr;
+    return biz.resources.size() > 1 && (biz.Collects("staff_preference") || (s && !s->resource.empty()));
+  }
+
+  std::string SayAlternatives() const { return dialogue::SaySlots(offered, now, false); }
 
   void OfferAlternatives(LocalMinute wanted, const std::string& reason) {
     offered = scheduler.Alternatives(*booking.service, wanted, Staff(), now, biz.scheduling.alternatives);
-    if (offered.empty() && Staff() != "any") {
-      Say(reason);
-      booking.staff = "any";
-      offered = scheduler.Alternatives(*booking.service, wanted, "any", now, biz.scheduling.alternatives);
+    std::string said = offered.empty() ? "" : SayAlternatives();
+    if (Staff() != "any") {
+      if (!said.empty()) said += " with " + Staff();
+      // Someone else free at the time asked for is an alternative too.
+      std::string other;
+      if (scheduler.Check(*booking.service, wanted, "any", now, &other) == SlotProblem::kNone && other != Staff()) {
+        offered.push_back(Slot{wanted, other});
+        said += std::string(said.empty() ? "" : ", or ") + dialogue::SayClock(int(wanted % kDayMinutes)) + " with " + other;
+      }
     }
     if (offered.empty()) {
       Say(reason);
@@ -414,16 +427,15 @@ struct Conversation::Impl {
     }
     phase = Phase::kAlternatives;
     Ask(Fill(Prompt("alternatives", "{unavailable_reason} I can do {alternatives}. Would one of those work?"),
-             {{"unavailable_reason", reason}, {"alternatives", SayAlternatives()}}),
+             {{"unavailable_reason", reason}, {"alternatives", said}}),
         "alternative");
   }
 
   void Confirm() {
     const Service* s = biz.FindService(*booking.service);
-    std::string who = biz.resources.size() > 1 ? " with " + booking.held->resource : "";
-    std::string text = "Let me read that back: " + dialogue::WithArticle(s->name) + who + " on " +
-                       dialogue::SayDay(booking.held->start, now) + " at " +
-                       dialogue::SayClock(int(booking.held->start % kDayMinutes));
+    std::string who = MentionResource() ? " with " + booking.held->resource : "";
+    std::string text = "Let me read that back: " + dialogue::WithArticle(s->name) + who + " " +
+                       OnDay(booking.held->start) + " at " + dialogue::SayClock(int(booking.held->start % kDayMinutes));
     if (booking.name) text += ", for " + *booking.name;
     if (booking.phone) text += ", phone " + dialogue::SayPhone(*booking.phone);
     if (booking.address) text += ", at " + *booking.address;
@@ -464,10 +476,9 @@ struct Conversation::Impl {
     b.address = a.address;
     b.id = booked.value().id;
     outcome.appointment = b;
-    std::string when = dialogue::SayDay(booking.held->start, now) + " at " +
-                       dialogue::SayClock(int(booking.held->start % kDayMinutes));
+    std::string when = OnDay(booking.held->start) + " at " + dialogue::SayClock(int(booking.held->start % kDayMinutes));
     std::string sms_text = biz.name + ": your " + dialogue::LowerFirst(s->name) + " is booked for " + when +
-                           (biz.resources.size() > 1 ? " with " + a.resource : "") + ". Reply or call " +
+                           (MentionResource() ? " with " + a.resource : "") + ". Reply or call " +
                            (biz.phone.empty() ? std::string("us") : biz.phone) + " to change it.";
     bool sent = false;
     if (messenger && !a.customer_phone.empty()) {
@@ -664,6 +675,7 @@ struct Conversation::Impl {
         if (pick) {
           Merge(u, text);  // they may add a name etc.
           booking.held = *pick;
+          if (booking.staff && *booking.staff != "any") booking.staff = pick->resource;
           booking.day = pick->start - pick->start % kDayMinutes;
           booking.minute = int(pick->start % kDayMinutes);
           failed_turns = 0;
