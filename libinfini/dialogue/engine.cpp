@@ -100,6 +100,7 @@ struct Conversation::Impl {
   std::string expecting;
   Booking booking;
   std::vector<Slot> offered;
+  std::vector<std::string> ambiguous;  // services the caller named at once, to ask between
   int refusals = 0;
   int failed_turns = 0;   // consecutive turns that moved nothing forward
   int total_turns = 0;
@@ -208,6 +209,26 @@ struct Conversation::Impl {
     return best;
   }
 
+  // Services whose name or synonyms appear as whole words in `text` ("tune-up for my furnace" -> 2).
+  std::vector<std::string> ServicesMentioned(std::string_view text) const {
+    std::string padded = " ";
+    for (const auto& w : Words(text)) padded += w + " ";
+    std::vector<std::string> ids;
+    for (const auto& s : biz.services) {
+      std::vector<std::string> names = s.synonyms;
+      names.push_back(s.name);
+      for (const auto& n : names) {
+        std::string key = " ";
+        for (const auto& w : Words(n)) key += w + " ";
+        if (key.size() > 1 && padded.find(key) != std::string::npos) {
+          ids.push_back(s.id);
+          break;
+        }
+      }
+    }
+    return ids;
+  }
+
   // Merges every slot found in `u`. Returns true if anything new was learned.
   bool Merge(const dialogue::Understanding& u, std::string_view raw) {
     bool learned = false;
@@ -218,7 +239,16 @@ struct Conversation::Impl {
       }
     };
     std::optional<std::string> old_service = booking.service, old_staff = booking.staff;
-    if (u.service_id && biz.FindService(*u.service_id)) set(booking.service, u.service_id);
+    if (u.service_id && biz.FindService(*u.service_id)) {
+      // Two services named at once and none asked for yet: ask which one rather than guess.
+      auto mentioned = ServicesMentioned(raw);
+      if (mentioned.size() >= 2 && expecting != "service" && !booking.service) {
+        ambiguous = mentioned;
+        learned = true;
+      } else {
+        set(booking.service, u.service_id);
+      }
+    }
     set(booking.name, u.name);
     set(booking.phone, u.phone);
     set(booking.address, u.address);
@@ -283,6 +313,15 @@ struct Conversation::Impl {
 
   // Asks for the next missing thing or moves to availability / confirmation.
   void Advance() {
+    if (!booking.service && ambiguous.size() >= 2) {
+      std::string list;
+      for (size_t i = 0; i < ambiguous.size(); ++i) {
+        if (i) list += (i + 1 == ambiguous.size()) ? " or " : ", ";
+        list += dialogue::WithArticle(biz.FindService(ambiguous[i])->name);
+      }
+      ambiguous.clear();
+      return AskSlot("service", Fill(Prompt("ask_which_service", "Is that for {services}?"), {{"services", list}}));
+    }
     if (!booking.service) {
       std::string list;
       for (size_t i = 0; i < biz.services.size(); ++i) {

@@ -66,7 +66,7 @@ std::string SimulatedCaller::WhatWasAsked(const std::vector<std::string>& agent_
   if (Any(q, {"make and model", "vehicle", "what car", "which car"})) return "vehicle";
   if (Any(q, {"preference for who", "who would you like", "anyone fine", "which stylist", "prefer to see"}))
     return "staff_preference";
-  if (Any(q, {"what can we help", "what service", "which service", "we offer", "what do you need done"}))
+  if (Any(q, {"what can we help", "what service", "which service", "we offer", "what do you need done", "is that for"}))
     return "service";
   if (Any(q, {"what day", "what time", "which day", "when would you like", "when works"})) return "time";
   if (Any(q, {"how can i help", "how may i help", "what can i do for you", "how can we help"})) return "opening";
