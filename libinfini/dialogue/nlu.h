@@ -1,0 +1,114 @@
+// Rule-based understanding: caller words -> intents and slot values. The default
+// "language model" of the receptionist: deterministic, no I/O, never throws.
+//
+//   NluContext ctx{.now = now_local, .caller_phone = "+15125557788", .services = refs};
+//   Understanding u = Understand("AC repair tomorrow at nine, I'm John Smith", ctx);
+//   if (u.time) ...; if (u.has(Intent::kYes)) ...
+//
+// Date semantics (business-local, relative to ctx.now):
+//   "<weekday>" and "next <weekday>": the first such day strictly after today, so
+//     "next Tuesday" said on a Tuesday is 7 days later, and "Monday" said on a Tuesday is 6.
+//   "this <weekday>": that day of the current week if it is today or later, else the next one.
+//   "the 15th": the next 15th on or after today; "December 15th": this year, or next if past.
+//   "today", "tonight", "tomorrow", "the day after tomorrow".
+// Times: "9:30", "nine thirty a m", "half past two", "quarter to ten", "noon", "ten o'clock".
+//   Without am/pm, a day part decides ("in the morning"); else business-hours reading:
+//   7-11 -> a.m., 12 -> noon, 1-6 -> p.m.
+// Local time <-> UTC conversion lives in dialogue/scheduler.h.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace infini::dialogue {
+
+// Business-local civil time (no zone). The engine converts to UTC with the business zone.
+struct LocalDate {
+  int year = 0, month = 0, day = 0;  // month 1-12
+  bool operator==(const LocalDate&) const = default;
+};
+struct LocalDateTime {
+  LocalDate date;
+  int hour = 0, minute = 0;
+  int weekday() const;  // 0=Sun..6=Sat
+};
+
+enum class DayPart { kAny, kMorning, kAfternoon, kEvening, kFirstThing };
+
+// What the caller asked for, resolved against `now` (business-local).
+struct TimeRequest {
+  std::optional<LocalDate> date;     // "tomorrow", "next Tuesday", "the 15th", "this Friday"
+  std::optional<int> minute_of_day;  // "at nine" -> 540, "noon" -> 720, "half past two" -> 870
+  DayPart part = DayPart::kAny;      // "afternoon", "first thing in the morning"
+  bool asap = false;                 // "as soon as possible", "earliest"
+  bool any_time = false;             // "any time Thursday"
+  bool empty() const { return !date && !minute_of_day && part == DayPart::kAny && !asap; }
+};
+
+struct ServiceRef {
+  std::string id;
+  std::string name;
+  std::vector<std::string> synonyms;
+};
+
+struct Vehicle {
+  std::string make, model;
+  int year = 0;
+};
+
+enum class Intent {
+  kNone, kBook, kQuestion, kLeaveMessage, kHuman, kEmergency, kYes, kNo, kCorrection,
+  kGoodbye, kDontKnow, kReschedule, kCancel,
+};
+const char* IntentName(Intent intent);
+
+// Everything found in one utterance. A caller may give several slots at once.
+struct Understanding {
+  std::vector<Intent> intents;            // all intents detected, strongest first (may be empty)
+  std::optional<std::string> name;        // "John Smith" (Title Case)
+  std::optional<std::string> phone;       // E.164; "the number I'm calling from" -> caller number
+  std::optional<std::string> address;     // "1200 Oak Street"
+  std::optional<std::string> service_id;  // matched via name / synonyms
+  std::optional<std::string> staff;       // a name from the staff list, or "any"
+  std::optional<TimeRequest> time;
+  std::optional<Vehicle> vehicle;
+  std::optional<int> choice;              // "the first one" -> 0, "the second" -> 1 (offered options)
+  std::vector<std::string> urgency_words; // "no heat", "water everywhere", "severe pain", ...
+  std::string faq_query;                  // normalized text, for FAQ matching
+  bool has(Intent i) const;
+};
+
+struct NluContext {
+  LocalDateTime now;                 // business-local "now"
+  std::string caller_phone;          // E.164 or empty
+  std::vector<ServiceRef> services;
+  std::vector<std::string> staff;    // resource / staff names from config
+  // The slot the agent just asked for ("name", "phone", "address", "service", "time",
+  // "vehicle", "confirm", "anything_else", "alternative", "message", ...): lets a bare
+  // "Thursday" or "John" be taken as the answer.
+  std::string expecting;
+  std::string default_region = "1";  // country calling code for 10-digit numbers
+};
+
+// Rule-based understanding. Deterministic, no I/O. Garbage in -> empty Understanding.
+Understanding Understand(std::string_view utterance, const NluContext& context);
+
+// Individual extractors (used by Understand, exposed for tests and the engine):
+std::optional<TimeRequest> ExtractTime(std::string_view text, const LocalDateTime& now);
+std::optional<std::string> ExtractPhone(std::string_view text, const std::string& caller_phone,
+                                        const std::string& region = "1");
+std::optional<std::string> ExtractName(std::string_view text, bool expecting_name);
+std::optional<std::string> ExtractAddress(std::string_view text, bool expecting_address);
+std::optional<std::string> ExtractService(std::string_view text, const std::vector<ServiceRef>& services);
+std::optional<Vehicle> ExtractVehicle(std::string_view text);
+std::optional<std::string> ExtractStaff(std::string_view text, const std::vector<std::string>& staff);
+std::optional<int> ExtractChoice(std::string_view text);
+// Keypad input like "5125557788#": the digits, or nullopt if anything else is in it.
+std::optional<std::string> DigitsOnly(std::string_view text);
+
+// Lower-case words with punctuation removed ("a.m." -> "am", "tune-up" -> "tune up").
+std::vector<std::string> NormalizeWords(std::string_view text);
+
+}  // namespace infini::dialogue
