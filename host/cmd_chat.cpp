@@ -1,5 +1,4 @@
 // `infini chat`: one text conversation with the receptionist on stdin/stdout (docs/chat.md).
-#if __has_include("../libinfini/dialogue/nlu.h")  // TEMPORARY until the nlu helper's header lands; removed then
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -113,4 +112,3 @@ infini::host::RegisterCommand reg{{"chat", 40, [](CLI::App& app) {
 
 }  // namespace
 
-#endif

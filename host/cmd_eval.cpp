@@ -1,5 +1,4 @@
 // `infini eval`: runs scenario files through the engine with a simulated caller (docs/scenarios.md).
-#if __has_include("../libinfini/dialogue/nlu.h")  // TEMPORARY until the nlu helper's header lands; removed then
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -85,4 +84,3 @@ infini::host::RegisterCommand reg{{"eval", 50, [](CLI::App& app) {
 
 }  // namespace
 
-#endif

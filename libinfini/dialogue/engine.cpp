@@ -1,6 +1,5 @@
 // The dialogue engine: a deterministic state machine over the business flow.
 // States and their default prompts are in DefaultFlow() (business.cpp); docs/flow-format.md.
-#if __has_include("dialogue/nlu.h")  // TEMPORARY until the nlu helper's header lands; removed then
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -861,4 +860,3 @@ std::string CallOutcomeJson(const CallOutcome& o) {
 
 }  // namespace infini
 
-#endif

@@ -154,7 +154,6 @@ Status PreloadBookings(const std::string& json_array, const BusinessConfig& busi
 std::unique_ptr<Calendar> NewMemoryCalendar() { return std::make_unique<dialogue::MemoryCalendar>(); }
 std::unique_ptr<Messenger> NewOutboxMessenger() { return std::make_unique<dialogue::OutboxMessenger>(); }
 
-#if __has_include("dialogue/nlu.h")  // TEMPORARY until the nlu helper's header lands; removed then
 Result<ScenarioResult> RunScenarioFile(const std::string& scenario_path, const std::string& businesses_dir) {
   std::ifstream in(scenario_path);
   if (!in) return Status::NotFound(scenario_path + ": cannot open scenario");
@@ -269,6 +268,5 @@ Result<ScenarioResult> RunScenarioFile(const std::string& scenario_path, const s
   return r;
 }
 
-#endif
 
 }  // namespace infini

@@ -1,6 +1,5 @@
 #include <doctest/doctest.h>
 
-#if __has_include("dialogue/nlu.h")  // TEMPORARY until the nlu helper's header lands; removed then
 #include <nlohmann/json.hpp>
 
 #include "dialogue/memory_calendar.h"
@@ -201,4 +200,3 @@ TEST_CASE("the simulated caller reads only the agent's words") {
   CHECK(caller.Reply({"Is that right?"}) == std::optional<std::string>("Yes."));
 }
 
-#endif
