@@ -9,4 +9,5 @@ PYBIND11_MODULE(_infini, m) {
   ip::BindAudio(m);
   ip::BindCalendar(m);
   ip::BindProviders(m);
+  ip::BindDialogue(m);
 }

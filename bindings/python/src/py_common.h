@@ -114,5 +114,6 @@ void BindLog(py::module_& m);
 void BindAudio(py::module_& m);
 void BindCalendar(py::module_& m);
 void BindProviders(py::module_& m);
+void BindDialogue(py::module_& m);
 
 }  // namespace infini::python

@@ -1,0 +1,206 @@
+// Business configs, the conversation engine (turn by turn, over text) and the scenario simulator.
+#include "infini/business.h"
+#include "infini/dialogue.h"
+#include "infini/simulation.h"
+#include "py_common.h"
+
+namespace infini::python {
+namespace {
+
+// A conversation that owns its copy of the business config (the engine keeps a reference);
+// the calendar and messenger are kept alive by the Python wrapper (py::keep_alive).
+class PyConversation {
+ public:
+  PyConversation(BusinessConfig business, Calendar& calendar, Messenger* messenger, ConversationOptions options)
+      : business_(std::make_unique<BusinessConfig>(std::move(business))),
+        conversation_(std::make_unique<Conversation>(*business_, calendar, messenger, std::move(options))) {}
+
+  Conversation& get() { return *conversation_; }
+
+ private:
+  std::unique_ptr<BusinessConfig> business_;
+  std::unique_ptr<Conversation> conversation_;
+};
+
+const char* KindName(AgentAction::Kind kind) {
+  switch (kind) {
+    case AgentAction::Kind::kSay: return "say";
+    case AgentAction::Kind::kListen: return "listen";
+    case AgentAction::Kind::kEnd: return "end";
+  }
+  return "?";
+}
+
+std::string HoursRepr(const OpenHours& h) {
+  return fmt::format("OpenHours({:02}:{:02}-{:02}:{:02})", h.open_minute / 60, h.open_minute % 60,
+                     h.close_minute / 60, h.close_minute % 60);
+}
+
+}  // namespace
+
+void BindDialogue(py::module_& m) {
+  // ---- business config ----
+  py::class_<OpenHours>(m, "OpenHours")
+      .def_readonly("open_minute", &OpenHours::open_minute)
+      .def_readonly("close_minute", &OpenHours::close_minute)
+      .def("__repr__", &HoursRepr);
+  py::class_<Service>(m, "Service")
+      .def_readwrite("id", &Service::id)
+      .def_readwrite("name", &Service::name)
+      .def_readwrite("synonyms", &Service::synonyms)
+      .def_readwrite("minutes", &Service::minutes)
+      .def_readwrite("price", &Service::price)
+      .def_readwrite("emergency", &Service::emergency)
+      .def_readwrite("resource", &Service::resource)
+      .def("__repr__", [](const Service& s) {
+        return fmt::format("Service('{}', '{}', {} min)", s.id, s.name, s.minutes);
+      });
+  py::class_<FaqEntry>(m, "FaqEntry")
+      .def_readwrite("question", &FaqEntry::question)
+      .def_readwrite("answer", &FaqEntry::answer);
+  py::class_<FlowTransition>(m, "FlowTransition")
+      .def_readonly("on", &FlowTransition::on)
+      .def_readonly("to", &FlowTransition::to);
+  py::class_<FlowState>(m, "FlowState")
+      .def_readonly("name", &FlowState::name)
+      .def_readonly("prompt", &FlowState::prompt)
+      .def_readonly("slots", &FlowState::slots)
+      .def_readonly("action", &FlowState::action)
+      .def_readonly("transitions", &FlowState::transitions)
+      .def("__repr__", [](const FlowState& s) { return fmt::format("FlowState('{}', action='{}')", s.name, s.action); });
+  py::class_<SchedulingRules>(m, "SchedulingRules")
+      .def_readwrite("grid_minutes", &SchedulingRules::grid_minutes)
+      .def_readwrite("alternatives", &SchedulingRules::alternatives)
+      .def_readwrite("search_days", &SchedulingRules::search_days)
+      .def_readwrite("max_reprompts", &SchedulingRules::max_reprompts);
+  py::class_<BusinessConfig>(m, "BusinessConfig",
+                             "One business loaded from JSON (docs/flow-format.md). Use load_business_config().")
+      .def_readonly("source", &BusinessConfig::source)
+      .def_readwrite("id", &BusinessConfig::id)
+      .def_readwrite("name", &BusinessConfig::name)
+      .def_readwrite("vertical", &BusinessConfig::vertical)
+      .def_readwrite("timezone", &BusinessConfig::timezone)
+      .def_readwrite("phone", &BusinessConfig::phone)
+      .def_readwrite("transfer_to", &BusinessConfig::transfer_to)
+      .def_readwrite("voice", &BusinessConfig::voice)
+      .def_readwrite("greeting", &BusinessConfig::greeting)
+      .def_readwrite("privacy", &BusinessConfig::privacy)
+      .def_property_readonly("hours", [](const BusinessConfig& b) {
+             py::list days;
+             for (const auto& day : b.hours) days.append(py::cast(day));
+             return days;
+           }, "7 lists (index 0 = Sunday) of OpenHours; an empty list = closed")
+      .def_readonly("resources", &BusinessConfig::resources)
+      .def_readonly("services", &BusinessConfig::services)
+      .def_readonly("collect", &BusinessConfig::collect)
+      .def_readonly("faq", &BusinessConfig::faq)
+      .def_readonly("prompts", &BusinessConfig::prompts)
+      .def_readonly("flow", &BusinessConfig::flow)
+      .def_readonly("flow_is_default", &BusinessConfig::flow_is_default)
+      .def_readwrite("scheduling", &BusinessConfig::scheduling)
+      .def("find_service", [](const BusinessConfig& b, const std::string& id) -> std::optional<Service> {
+             const Service* s = b.FindService(id);
+             return s ? std::optional<Service>(*s) : std::nullopt;
+           }, py::arg("service_id"))
+      .def("collects", &BusinessConfig::Collects, py::arg("slot"))
+      .def("__repr__", [](const BusinessConfig& b) {
+        return fmt::format("BusinessConfig('{}', '{}', {} services)", b.id, b.name, b.services.size());
+      });
+  m.def("load_business_config", [](const std::string& path) { return Unwrap(LoadBusinessConfig(path)); },
+        py::arg("path"), "Loads and validates a business config; errors name the file and JSON field.");
+  m.def("parse_business_config", [](const std::string& text, const std::string& source_name) {
+        return Unwrap(ParseBusinessConfig(text, source_name));
+      }, py::arg("json_text"), py::arg("source_name") = "<string>");
+  m.def("default_flow", &DefaultFlow);
+
+  // ---- conversation ----
+  py::class_<AgentAction> action(m, "AgentAction");
+  py::enum_<AgentAction::Kind>(action, "Kind")
+      .value("SAY", AgentAction::Kind::kSay)
+      .value("LISTEN", AgentAction::Kind::kListen)
+      .value("END", AgentAction::Kind::kEnd);
+  action.def_readonly("kind", &AgentAction::kind)
+      .def_readonly("text", &AgentAction::text)
+      .def("__repr__", [](const AgentAction& a) {
+        return a.text.empty() ? fmt::format("AgentAction({})", KindName(a.kind))
+                              : fmt::format("AgentAction({}, '{}')", KindName(a.kind), a.text);
+      });
+  py::class_<BookedAppointment>(m, "BookedAppointment")
+      .def_readonly("service", &BookedAppointment::service)
+      .def_readonly("start", &BookedAppointment::start)
+      .def_readonly("resource", &BookedAppointment::resource)
+      .def_readonly("name", &BookedAppointment::name)
+      .def_readonly("phone", &BookedAppointment::phone)
+      .def_readonly("address", &BookedAppointment::address)
+      .def_readonly("id", &BookedAppointment::id)
+      .def("__repr__", [](const BookedAppointment& a) {
+        return fmt::format("BookedAppointment('{}' at {} with {}, id='{}')", a.service, a.start, a.resource, a.id);
+      });
+  py::class_<SentSms>(m, "SentSms").def_readonly("to", &SentSms::to).def_readonly("text", &SentSms::text);
+  py::class_<Voicemail>(m, "Voicemail")
+      .def_readonly("name", &Voicemail::name)
+      .def_readonly("phone", &Voicemail::phone)
+      .def_readonly("message", &Voicemail::message);
+  py::class_<CallOutcome>(m, "CallOutcome")
+      .def_readonly("outcome", &CallOutcome::outcome, "booked | transferred | voicemail | answered | abandoned")
+      .def_readonly("appointment", &CallOutcome::appointment)
+      .def_readonly("sms", &CallOutcome::sms)
+      .def_readonly("transfer_to", &CallOutcome::transfer_to)
+      .def_readonly("voicemail", &CallOutcome::voicemail)
+      .def_readonly("said", &CallOutcome::said)
+      .def("to_json", &CallOutcomeJson, "The end-of-call JSON object, as `infini chat --json` prints it.")
+      .def("__repr__", [](const CallOutcome& o) { return fmt::format("CallOutcome('{}')", o.outcome); });
+
+  py::class_<PyConversation>(m, "Conversation",
+                             "The receptionist for one call, fed caller turns as text. The calendar (and "
+                             "messenger) may be Python objects; they are kept alive by the conversation.")
+      .def(py::init([](const BusinessConfig& business, Calendar& calendar, Messenger* messenger,
+                       std::string caller_phone, std::string call_id, int64_t now_utc) {
+             ConversationOptions options;
+             options.caller_phone = std::move(caller_phone);
+             options.call_id = std::move(call_id);
+             options.now_utc = now_utc;
+             return std::make_unique<PyConversation>(business, calendar, messenger, std::move(options));
+           }),
+           py::arg("business"), py::arg("calendar"), py::arg("messenger") = nullptr, py::kw_only(),
+           py::arg("caller_phone") = "", py::arg("call_id") = "", py::arg("now_utc") = 0,
+           py::keep_alive<1, 3>(), py::keep_alive<1, 4>())
+      .def("start", [](PyConversation& c) { return c.get().Start(); }, py::call_guard<py::gil_scoped_release>(),
+           "The greeting: a list of AgentAction.")
+      .def("on_utterance", [](PyConversation& c, const std::string& text) { return c.get().OnUtterance(text); },
+           py::arg("text"), py::call_guard<py::gil_scoped_release>(), "One caller turn -> the agent's actions.")
+      .def("on_silence", [](PyConversation& c) { return c.get().OnSilence(); },
+           py::call_guard<py::gil_scoped_release>())
+      .def("on_hangup", [](PyConversation& c) { return c.get().OnHangup(); },
+           py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("ended", [](PyConversation& c) { return c.get().ended(); })
+      .def_property_readonly("outcome", [](PyConversation& c) { return c.get().outcome(); })
+      .def_property_readonly("expecting", [](PyConversation& c) { return c.get().expecting(); },
+                             "The slot the agent just asked for ('name', 'phone', 'time', 'confirm', ...).");
+
+  // ---- simulation ----
+  m.def("memory_calendar", []() { return std::shared_ptr<Calendar>(NewMemoryCalendar()); },
+        "An in-memory Calendar (for runs without a store).");
+  m.def("outbox_messenger", []() { return std::shared_ptr<Messenger>(NewOutboxMessenger()); },
+        "A Messenger that only records what it would send.");
+  m.def("local_time_to_utc", [](const std::string& local, const std::string& timezone) {
+        return Unwrap(LocalTimeToUtc(local, timezone));
+      }, py::arg("local"), py::arg("timezone"), "'YYYY-MM-DDTHH:MM[:SS]' in an IANA zone -> UTC seconds.");
+  m.def("preload_bookings", [](const std::string& json_array, const BusinessConfig& business, Calendar& calendar) {
+        Check(PreloadBookings(json_array, business, calendar));
+      }, py::arg("json_array"), py::arg("business"), py::arg("calendar"), py::call_guard<py::gil_scoped_release>());
+  py::class_<ScenarioResult>(m, "ScenarioResult")
+      .def_readonly("name", &ScenarioResult::name)
+      .def_readonly("business", &ScenarioResult::business)
+      .def_readonly("passed", &ScenarioResult::passed)
+      .def_readonly("expects_booking", &ScenarioResult::expects_booking)
+      .def_readonly("outcome", &ScenarioResult::outcome)
+      .def_readonly("start", &ScenarioResult::start)
+      .def_readonly("failures", &ScenarioResult::failures)
+      .def_readonly("transcript", &ScenarioResult::transcript);
+  m.def("run_scenario_file", [](const std::string& path, const std::string& businesses_dir) {
+        return Unwrap(RunScenarioFile(path, businesses_dir));
+      }, py::arg("scenario_path"), py::arg("businesses_dir"), py::call_guard<py::gil_scoped_release>());
+}
+
+}  // namespace infini::python
