@@ -3,6 +3,8 @@
 #include <iostream>
 #include <sstream>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -78,6 +80,7 @@ int RunChat(const ChatFlags& f) {
       break;
     }
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!f.json && !isatty(0)) std::cout << line << "\n";  // piped input: show what the caller said
     for (const auto& a : call.OnUtterance(line)) Emit(f, a);
   }
   const auto& o = call.outcome();

@@ -318,7 +318,7 @@ std::vector<FlowState> DefaultFlow() {
       State("confirm", "Let me read that back: {service} on {when} with {resource}, for {name} at {phone}. Is that right?",
             {}, "confirm", {{"yes", "book"}, {"no", "collect"}}),
       State("book", "", {}, "book", {{"booked", "sms"}, {"taken", "alternatives"}}),
-      State("sms", "You're all set. I've sent a confirmation text to {phone}.", {}, "send_sms",
+      State("sms", "You're all set {when}. I've sent a confirmation text to {phone}.", {}, "send_sms",
             {{"done", "anything_else"}}),
       State("anything_else", "Is there anything else I can help you with?", {}, "",
             {{"no", "goodbye"}, {"book", "collect"}, {"question", "faq"}}),

@@ -515,7 +515,7 @@ struct Conversation::Impl {
     b.id = booked.value().id;
     outcome.appointment = b;
     std::string when = OnDay(booking.held->start) + " at " + dialogue::SayClock(int(booking.held->start % kDayMinutes));
-    std::string sms_text = biz.name + ": your " + dialogue::LowerFirst(s->name) + " is booked for " + when +
+    std::string sms_text = biz.name + ": your " + dialogue::LowerFirst(s->name) + " is booked " + when +
                            (MentionResource() ? " with " + a.resource : "") + ". Reply or call " +
                            (biz.phone.empty() ? std::string("us") : biz.phone) + " to change it.";
     bool sent = false;
@@ -532,9 +532,9 @@ struct Conversation::Impl {
         INFINI_LOG(kWarn, "confirmation SMS failed: {}", id.status().ToString());
       }
     }
-    Say(Fill(Prompt(sent ? "booked" : "booked_no_sms",
-                    sent ? "You're all set for {when}. I've sent a confirmation text to {phone}."
-                         : "You're all set for {when}."),
+    Say(Fill(Prompt(sent ? "sms" : "booked_no_sms",
+                    sent ? "You're all set {when}. I've sent a confirmation text to {phone}."
+                         : "You're all set {when}."),
              {{"when", when}, {"phone", dialogue::SayPhone(a.customer_phone)}}));
     AnythingElse();
   }
