@@ -319,7 +319,7 @@ std::optional<TimeRequest> ExtractTime(std::string_view text, const LocalDateTim
     r.part = DayPart::kEvening;
   }
   if (HasAny(p, "as soon as possible", "asap", "soonest", "earliest", "as early as possible",
-             "right away", "first available", "next available", "as soon as you can", "earliest available")) {
+             "right away", "a s a p", "first available", "next available", "as soon as you can", "earliest available")) {
     r.asap = true;
   }
   if (HasAny(p, "any time", "anytime", "whenever", "any day")) r.any_time = true;
@@ -612,9 +612,10 @@ std::optional<std::string> ExtractService(std::string_view text, const std::vect
       for (auto& word : pw) word = Singular(word);
       if (pw.empty()) continue;
       std::string joined = Join(pw);
-      if (HasPhrase(p, joined) && joined.size() > best_len) {
+      size_t len = pw.size() * 1000 + joined.size();  // more words first, then more letters
+      if (HasPhrase(p, joined) && len > best_len) {
         best = s.id;
-        best_len = joined.size();
+        best_len = len;
       }
     }
   }
