@@ -203,6 +203,25 @@ class VadTest(unittest.TestCase):
         self.assertAlmostEqual(infini.frame_energy_dbfs(loud), 20 * np.log10(8000 / np.sqrt(2) / 32768), delta=0.5)
 
 
+class WithoutNumpyTest(unittest.TestCase):
+    def test_samples_are_array_h_when_numpy_is_missing(self):
+        # A fresh interpreter where `import numpy` fails, as on a machine without python3-numpy.
+        code = (
+            "import sys, array; sys.modules['numpy'] = None\n"
+            "import infini\n"
+            "pcm = infini.ulaw_decode(bytes(range(256)))\n"
+            "assert isinstance(pcm, array.array) and pcm.typecode == 'h', type(pcm)\n"
+            "assert infini.ulaw_encode(pcm)[:0x7F] == bytes(range(0x7F))\n"
+            "out = infini.resample(array.array('h', [0] * 1600), 8000, 16000)\n"
+            "assert isinstance(out, array.array) and abs(len(out) - 3200) <= 16, len(out)\n"
+            "print('ok')\n")
+        import subprocess
+        import sys
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.strip(), "ok")
+
+
 class Base64Test(unittest.TestCase):
     def test_round_trip_and_error(self):
         data = bytes(range(256))
