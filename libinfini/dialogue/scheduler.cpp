@@ -127,6 +127,12 @@ std::vector<std::string> Scheduler::Candidates(const Service& service, const std
 
 SlotProblem Scheduler::Check(const std::string& service_id, LocalMinute start, const std::string& staff,
                              LocalMinute now, std::string* chosen) {
+  Invalidate();
+  return CheckCached(service_id, start, staff, now, chosen);
+}
+
+SlotProblem Scheduler::CheckCached(const std::string& service_id, LocalMinute start, const std::string& staff,
+                                   LocalMinute now, std::string* chosen) {
   const Service* service = biz_.FindService(service_id);
   if (!service) return SlotProblem::kUnknownService;
   if (start < now) return SlotProblem::kPast;
@@ -146,25 +152,33 @@ SlotProblem Scheduler::Check(const std::string& service_id, LocalMinute start, c
 std::vector<Slot> Scheduler::FreeOnDay(const std::string& service_id, LocalMinute day_start,
                                        const std::string& staff, LocalMinute now, int from_minute_of_day,
                                        int to_minute_of_day, int count) {
+  Invalidate();
+  return FreeOnDayCached(service_id, day_start, staff, now, from_minute_of_day, to_minute_of_day, count);
+}
+
+std::vector<Slot> Scheduler::FreeOnDayCached(const std::string& service_id, LocalMinute day_start,
+                                             const std::string& staff, LocalMinute now, int from_minute_of_day,
+                                             int to_minute_of_day, int count) {
   std::vector<Slot> out;
   LocalMinute day = DayOf(day_start);
   int grid = biz_.scheduling.grid_minutes;
   int first = ((std::max(0, from_minute_of_day) + grid - 1) / grid) * grid;
   for (int m = first; m < std::min<int>(to_minute_of_day, kDay) && int(out.size()) < count; m += grid) {
     std::string r;
-    if (Check(service_id, day + m, staff, now, &r) == SlotProblem::kNone) out.push_back({day + m, r});
+    if (CheckCached(service_id, day + m, staff, now, &r) == SlotProblem::kNone) out.push_back({day + m, r});
   }
   return out;
 }
 
 std::vector<Slot> Scheduler::Earliest(const std::string& service_id, LocalMinute from, const std::string& staff,
                                       LocalMinute now, int count, int from_minute_of_day, int to_minute_of_day) {
+  Invalidate();
   std::vector<Slot> out;
   LocalMinute day = DayOf(from);
   for (int i = 0; i <= biz_.scheduling.search_days && int(out.size()) < count; ++i, day += kDay) {
     int lo = from_minute_of_day;
     if (i == 0) lo = std::max<int>(lo, int(from - day));
-    auto found = FreeOnDay(service_id, day, staff, now, lo, to_minute_of_day, count - int(out.size()));
+    auto found = FreeOnDayCached(service_id, day, staff, now, lo, to_minute_of_day, count - int(out.size()));
     out.insert(out.end(), found.begin(), found.end());
   }
   return out;
@@ -172,11 +186,12 @@ std::vector<Slot> Scheduler::Earliest(const std::string& service_id, LocalMinute
 
 std::vector<Slot> Scheduler::Alternatives(const std::string& service_id, LocalMinute wanted,
                                           const std::string& staff, LocalMinute now, int count) {
+  Invalidate();
   std::vector<Slot> out;
   LocalMinute day = DayOf(wanted);
   int minute_of_day = int(wanted - day);
   for (int i = 0; i <= biz_.scheduling.search_days && int(out.size()) < count; ++i, day += kDay) {
-    auto all = FreeOnDay(service_id, day, staff, now, 0, kDay, 1000);
+    auto all = FreeOnDayCached(service_id, day, staff, now, 0, kDay, 1000);
     std::stable_sort(all.begin(), all.end(), [&](const Slot& a, const Slot& b) {
       auto da = std::llabs(a.start - day - minute_of_day), db = std::llabs(b.start - day - minute_of_day);
       return da != db ? da < db : a.start < b.start;

@@ -59,6 +59,13 @@ class Scheduler {
   bool IsOpenDay(LocalMinute day) const;
 
  private:
+  // Public queries read the calendar afresh (other calls book meanwhile); within one query the
+  // day's appointments are listed once.
+  void Invalidate() { cached_day_ = -1; }
+  SlotProblem CheckCached(const std::string& service_id, LocalMinute start, const std::string& staff,
+                          LocalMinute now, std::string* chosen);
+  std::vector<Slot> FreeOnDayCached(const std::string& service_id, LocalMinute day_start, const std::string& staff,
+                                    LocalMinute now, int from_minute_of_day, int to_minute_of_day, int count);
   bool InsideHours(LocalMinute start, int minutes) const;
   bool ResourceFree(const std::string& resource, LocalMinute start, int minutes);
   std::vector<std::string> Candidates(const Service& service, const std::string& staff) const;
@@ -66,7 +73,7 @@ class Scheduler {
 
   const BusinessConfig& biz_;
   Calendar& calendar_;
-  LocalMinute cached_day_ = -1;
+  LocalMinute cached_day_ = -1;  // -1: nothing cached
   std::vector<Appointment> cached_;
 };
 

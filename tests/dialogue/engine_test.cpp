@@ -200,3 +200,67 @@ TEST_CASE("the simulated caller reads only the agent's words") {
   CHECK(caller.Reply({"Is that right?"}) == std::optional<std::string>("Yes."));
 }
 
+
+TEST_CASE("a slot taken between the read-back and 'yes' is not double-booked: alternatives are offered") {
+  Call c("hvac", "2026-12-08T10:15:00");
+  c.Say("AC repair tomorrow at nine a m please");
+  c.Say("John Smith");
+  c.Say("five one two five five five seven seven eight eight");
+  c.Say("1200 Oak Street");
+  REQUIRE(c.conv->expecting() == "confirm");
+  // Another call books both technicians meanwhile.
+  for (const char* tech : {"Tech 1", "Tech 2"}) {
+    Appointment a;
+    a.id = std::string("other-") + tech;
+    a.business_id = "hvac";
+    a.service_id = "ac_repair";
+    a.resource = tech;
+    a.start_utc = LocalTimeToUtc("2026-12-09T09:00", "America/Chicago").value();
+    a.end_utc = a.start_utc + 2 * 3600;
+    REQUIRE(c.calendar.Book(a).ok());
+  }
+  std::string said = c.Say("Yes, that's right.");
+  CHECK(Has(said, "just taken"));
+  CHECK(c.conv->expecting() == "alternative");
+  CHECK_FALSE(c.conv->outcome().appointment);
+  c.Say("The first one.");
+  c.Say("Yes.");
+  REQUIRE(c.conv->outcome().appointment);
+  CHECK(c.conv->outcome().appointment->start == "2026-12-09T11:00");
+  CHECK(c.calendar.List("hvac", 0, INT64_MAX).value().size() == 3);
+}
+
+TEST_CASE("a closing-time edge: a service that ends exactly at closing is booked") {
+  Call c("dental", "2026-12-08T10:00:00");
+  c.Say("I'd like teeth whitening on Thursday at 5:30 p m.");
+  CHECK(c.conv->expecting() == "name");  // no alternatives needed
+  Call late("dental", "2026-12-08T10:00:00");
+  std::string said = late.Say("I'd like teeth whitening on Thursday at 5:45 p m.");
+  CHECK(late.conv->expecting() == "alternative");
+  CHECK(Has(said, "outside our hours"));
+}
+
+TEST_CASE("random caller turns never crash and every call ends within the turn limit") {
+  const char* pieces[] = {"yes", "no", "tomorrow", "at nine", "haircut", "AC repair", "my name is Ann Lee",
+                          "five one two five five five one two one two", "the first one", "what?", "",
+                          "leave a message", "Thursday", "asdf", "bye", "no, I said Friday", "anyone",
+                          "oil change", "12 Elm Street", "how much is it?", "at 25:99", "next Monday at noon"};
+  const int n = int(sizeof(pieces) / sizeof(pieces[0]));
+  uint32_t seed = 12345;
+  auto next = [&] { return (seed = seed * 1103515245u + 12345u) >> 16; };
+  for (const char* biz : {"hvac", "dental", "salon", "auto"}) {
+    for (int call = 0; call < 40; ++call) {
+      Call c(biz, "2026-12-08T10:00:00");
+      int turns = 0;
+      while (!c.conv->ended() && turns < 60) {
+        std::string text = std::string(pieces[next() % n]) + " " + pieces[next() % n];
+        c.Say(text);
+        ++turns;
+      }
+      CHECK(c.conv->ended());
+      CHECK(turns <= 41);
+      const std::string& o = c.conv->outcome().outcome;
+      CHECK((o == "booked" || o == "transferred" || o == "voicemail" || o == "answered" || o == "abandoned"));
+    }
+  }
+}
