@@ -215,6 +215,27 @@ Result<std::string> PyMessenger::Send(const Message& message) {
 }
 std::string PyMessenger::name() const { return PythonName(static_cast<const Messenger*>(this), "messenger"); }
 
+// ------------------------------------------------------------------ Python callbacks
+
+namespace {
+// A Python callable handed to C++ as a callback (on_transcript, on_frame): called under the
+// GIL from whichever thread C++ uses; an exception in it is logged and dropped, never thrown
+// into the C++ provider that called it.
+template <class Arg>
+std::function<void(Arg)> PythonCallback(py::object callable, const char* what) {
+  if (callable.is_none()) return [](Arg) {};
+  auto ref = std::make_shared<PyRef>(std::move(callable));
+  return [ref, what](Arg value) {
+    py::gil_scoped_acquire gil;
+    try {
+      ref->get()(value);
+    } catch (py::error_already_set& e) {
+      INFINI_LOG(kError, "{}", StatusFromPython(e, what).message());
+    }
+  };
+}
+}  // namespace
+
 // ------------------------------------------------------------------ registry
 
 namespace {
@@ -351,8 +372,8 @@ void BindProviders(py::module_& m) {
       "Streaming speech recognizer. A Python subclass implements start(options, on_transcript) "
       "returning a RecognizerSession, and name().")
       .def(py::init<>())
-      .def("start", [](Recognizer& r, const RecognizerOptions& options, TranscriptCallback cb) {
-             if (!cb) cb = [](const Transcript&) {};
+      .def("start", [](Recognizer& r, const RecognizerOptions& options, py::object on_transcript) {
+             TranscriptCallback cb = PythonCallback<const Transcript&>(on_transcript, "on_transcript callback");
              Result<std::unique_ptr<RecognizerSession>> started = Status::Internal("not started");
              {
                py::gil_scoped_release release;
@@ -384,8 +405,8 @@ void BindProviders(py::module_& m) {
       "Streaming speech synthesizer. A Python subclass implements start(options, on_frame) "
       "returning a SynthesisSession, voices() and name().")
       .def(py::init<>())
-      .def("start", [](Synthesizer& s, const SynthesisOptions& options, FrameCallback cb) {
-             if (!cb) cb = [](AudioFrame) {};
+      .def("start", [](Synthesizer& s, const SynthesisOptions& options, py::object on_frame) {
+             FrameCallback cb = PythonCallback<AudioFrame>(on_frame, "on_frame callback");
              Result<std::unique_ptr<SynthesisSession>> started = Status::Internal("not started");
              {
                py::gil_scoped_release release;

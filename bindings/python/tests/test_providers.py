@@ -213,6 +213,33 @@ class PythonSynthesizerTest(unittest.TestCase):
         self.assertIn("ValueError: quota exceeded", str(ctx.exception))
 
 
+class CppSynthesizerFromPythonTest(unittest.TestCase):
+    def test_flite_frames_reach_a_python_callback(self):
+        flite = infini.ProviderRegistry().make("synthesizer", "flite")
+        frames = []
+        session = flite.start(infini.SynthesisOptions(sample_rate=8000), frames.append)
+        session.push("Your appointment is booked.")
+        self.assertGreater(len(frames), 25)  # > 0.5 s of speech
+        self.assertTrue(all(len(f) == 160 and f.sample_rate == 8000 for f in frames))
+        self.assertEqual([f.timestamp_ms for f in frames[:3]], [0, 20, 40])
+
+    def test_a_raising_callback_is_logged_not_thrown_into_cpp(self):
+        flite = infini.ProviderRegistry().make("synthesizer", "flite")
+        calls = []
+
+        def on_frame(frame):
+            calls.append(frame)
+            raise RuntimeError("consumer went away")
+
+        session = flite.start(infini.SynthesisOptions(sample_rate=8000), on_frame)
+        infini.set_log_level(infini.LogLevel.OFF)  # each dropped exception is logged at ERROR
+        try:
+            session.push("Hello.")  # no exception escapes; flite kept delivering frames
+        finally:
+            infini.set_log_level(infini.LogLevel.ERROR)
+        self.assertGreater(len(calls), 5)
+
+
 class KeywordModel(infini.LanguageModel):
     def name(self):
         return "keywords"
