@@ -190,6 +190,21 @@ class BookingConversationTest(unittest.TestCase):
         said = run_call(conversation)
         self.assertEqual(conversation.outcome.outcome, "booked", "\n".join(said))
 
+    def test_run_conversation_helper(self):
+        business = salon()
+        calendar = RecordingCalendar()
+        outcome, transcript = infini.run_conversation(business, calendar, CALLER_TURNS,
+                                                      caller_phone="+15125550123", now_utc=call_time(business))
+        self.assertEqual(outcome.outcome, "booked", "\n".join(transcript))
+        self.assertEqual(transcript[0], "agent: " + business.greeting)
+        self.assertEqual(transcript[1], "caller: " + CALLER_TURNS[0])
+        self.assertEqual(infini.outcome_dict(outcome)["appointment"]["resource"], calendar.appointments[0].resource)
+        # Turns that run out before the call ends: the caller hangs up, nothing is booked.
+        outcome, transcript = infini.run_conversation(business, RecordingCalendar(), CALLER_TURNS[:2],
+                                                      now_utc=call_time(business))
+        self.assertNotEqual(outcome.outcome, "booked")
+        self.assertIsNone(outcome.appointment)
+
     def test_scenario_file_runs_from_python(self):
         result = infini.run_scenario_file(os.path.join(SCENARIOS, "salon-blowout-anyone.json"), BUSINESSES)
         self.assertTrue(result.passed, result.failures)
