@@ -655,6 +655,15 @@ struct Conversation::Impl {
     switch (phase) {
       case Phase::kOpening:
       case Phase::kAnythingElse: {
+        if (phase == Phase::kAnythingElse && outcome.appointment) {
+          // A second booking keeps who the caller is, not what was booked.
+          Booking next;
+          next.name = booking.name;
+          next.phone = booking.phone;
+          next.address = booking.address;
+          next.vehicle = booking.vehicle;
+          booking = next;
+        }
         bool learned = Merge(u, text);
         if (learned || u.has(Intent::kBook) || u.has(Intent::kReschedule)) {
           failed_turns = 0;

@@ -264,3 +264,84 @@ TEST_CASE("random caller turns never crash and every call ends within the turn l
     }
   }
 }
+
+TEST_CASE("9 AM bookings on either side of the DST change land at the right UTC instant") {
+  struct Case {
+    const char* said;
+    const char* local;
+    const char* utc_iso;
+    int64_t utc;
+  };
+  // Friday 2026-03-06 in Chicago; the clocks spring forward on Sunday 2026-03-08.
+  for (Case k : {Case{"tune-up tomorrow at nine a m", "2026-03-07T09:00", "15:00Z", 1772895600},
+                 Case{"tune-up Monday at nine a m", "2026-03-09T09:00", "14:00Z", 1773064800}}) {
+    CAPTURE(k.said);
+    Call c("hvac", "2026-03-06T10:00:00");
+    c.Say(k.said);
+    c.Say("Ann Lee");
+    c.Say("five one two five five five one two one two");
+    c.Say("12 Elm Street");
+    c.Say("yes");
+    REQUIRE(c.conv->outcome().appointment);
+    CHECK(c.conv->outcome().appointment->start == k.local);
+    auto listed = c.calendar.List("hvac", 0, INT64_MAX).value();
+    REQUIRE(listed.size() == 1);
+    CHECK_MESSAGE(listed[0].start_utc == k.utc, k.utc_iso);
+  }
+}
+
+TEST_CASE("voicemail without caller id asks for a number; hang-up mid-message keeps the message") {
+  Call c("salon", "2026-12-08T12:30:00", "");
+  c.Say("Can I leave a message for Marco?");
+  CHECK(c.conv->expecting() == "message");
+  c.Say("Please move my Saturday appointment.");
+  CHECK(c.conv->expecting() == "name");
+  c.Say("Chris Martin");
+  CHECK(c.conv->expecting() == "phone");
+  c.Say("three zero three five five five one two one two");
+  CHECK(c.conv->expecting() == "anything_else");
+  REQUIRE(c.conv->outcome().voicemail);
+  CHECK(c.conv->outcome().voicemail->phone == "+13035551212");
+  CHECK(c.conv->outcome().voicemail->name == "Chris Martin");
+
+  Call h("salon", "2026-12-08T12:30:00", "+13035550000");
+  h.Say("I'd like to leave a message please.");
+  h.Say("Tell Ana I'll be late.");
+  h.Take(h.conv->OnHangup());
+  CHECK(h.conv->outcome().outcome == "voicemail");
+  CHECK(h.conv->outcome().voicemail->phone == "+13035550000");
+}
+
+TEST_CASE("asking for a person mid-booking transfers; a question without an answer offers help") {
+  Call c("auto", "2026-12-08T09:05:00");
+  c.Say("I need an oil change tomorrow at ten a m");
+  c.Say("Actually, can I talk to a real person?");
+  CHECK(c.conv->ended());
+  CHECK(c.conv->outcome().outcome == "transferred");
+  CHECK(c.conv->outcome().transfer_to == std::optional<std::string>("+16175550199"));
+
+  Call q("auto", "2026-12-08T09:05:00");
+  std::string said = q.Say("Do you sell motorcycles?");
+  CHECK_FALSE(q.conv->ended());
+  CHECK(Has(said, "don't have an answer"));
+}
+
+TEST_CASE("after a booking the caller can book a second appointment") {
+  Call c("salon", "2026-12-08T12:30:00", "+13035550000");
+  c.Say("A haircut with Jess on Wednesday at eleven a m");
+  c.Say("Dana Cruz");
+  c.Say("three zero three five five five one two three four");
+  c.Say("yes");
+  REQUIRE(c.conv->expecting() == "anything_else");
+  c.Say("Yes, can I also book a massage on Friday at two p m?");
+  CHECK(c.conv->outcome().appointment);
+  CHECK_FALSE(c.conv->ended());
+  CHECK(c.conv->expecting() == "staff_preference");  // name and phone are not asked again
+  std::string readback = c.Say("anyone");
+  CHECK(c.conv->expecting() == "confirm");
+  CHECK(Has(readback, "massage"));
+  CHECK(Has(readback, "Dana Cruz"));
+  c.Say("yes");
+  CHECK(c.calendar.List("salon", 0, INT64_MAX).value().size() == 2);
+  CHECK(c.conv->outcome().appointment->service == "massage");
+}
