@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "dialogue/memory_calendar.h"
@@ -344,4 +346,33 @@ TEST_CASE("after a booking the caller can book a second appointment") {
   c.Say("yes");
   CHECK(c.calendar.List("salon", 0, INT64_MAX).value().size() == 2);
   CHECK(c.conv->outcome().appointment->service == "massage");
+}
+
+TEST_CASE("scenario evaluation: a wrong expectation fails, a bad file is an error naming it") {
+  const std::string businesses = std::string(INFINI_TEST_DATA) + "/businesses";
+  auto good = RunScenarioFile(std::string(INFINI_TEST_DATA) + "/scenarios/hvac-ac-tomorrow-9am.json", businesses);
+  REQUIRE(good.ok());
+  CHECK(good.value().passed);
+  CHECK(good.value().expects_booking);
+
+  std::string wrong = std::string(INFINI_TEST_TMP) + "/wrong_expect.json";
+  {
+    auto text = nlohmann::json::parse(std::ifstream(std::string(INFINI_TEST_DATA) + "/scenarios/hvac-ac-tomorrow-9am.json"));
+    text["expect"]["start"] = "2026-12-09T10:00";
+    std::ofstream(wrong) << text.dump();
+  }
+  auto failed = RunScenarioFile(wrong, businesses);
+  REQUIRE(failed.ok());
+  CHECK_FALSE(failed.value().passed);
+  REQUIRE(failed.value().failures.size() == 1);
+  CHECK(failed.value().failures[0] == "start: expected '2026-12-09T10:00', got '2026-12-09T09:00'");
+
+  std::string broken = std::string(INFINI_TEST_TMP) + "/broken_scenario.json";
+  std::ofstream(broken) << R"({"name":"x","business":"hvac","now":"yesterday","caller":{},"expect":{}})";
+  auto err = RunScenarioFile(broken, businesses);
+  REQUIRE_FALSE(err.ok());
+  CHECK(err.status().message().find("/broken_scenario.json: now: 'yesterday' is not a local time") != std::string::npos);
+  auto missing_business = RunScenarioFile(std::string(INFINI_TEST_DATA) + "/scenarios/hvac-ac-tomorrow-9am.json", "/nonexistent");
+  REQUIRE_FALSE(missing_business.ok());
+  CHECK(missing_business.status().message().find("business 'hvac'") != std::string::npos);
 }
