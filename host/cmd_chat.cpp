@@ -26,7 +26,8 @@ struct ChatFlags {
 void Emit(const ChatFlags& f, const infini::AgentAction& a) {
   using Kind = infini::AgentAction::Kind;
   if (f.json) {
-    if (a.kind == Kind::kSay) std::cout << nlohmann::json{{"type", "say"}, {"text", a.text}}.dump() << "\n";
+    if (a.kind == Kind::kSay)  // replace invalid UTF-8 the caller may have sent rather than throw
+      std::cout << nlohmann::ordered_json{{"type", "say"}, {"text", a.text}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     if (a.kind == Kind::kListen) std::cout << "{\"type\":\"listen\"}\n";
   } else {
     if (a.kind == Kind::kSay) std::cout << "agent> " << a.text << "\n";
