@@ -129,3 +129,17 @@ TEST_CASE("chat: bad arguments give a clear error and a non-zero exit") {
   CHECK(bad.exit_code != 0);
   CHECK(bad.raw.find("timezone") != std::string::npos);
 }
+
+TEST_CASE("chat --json: garbage and invalid UTF-8 still give valid JSON lines and one end") {
+  Run r = Chat("--business " + kHvac + " --now 2026-12-08T10:00:00 --json",
+               {"\xff\xfe\x01\x02", "my name is J\xff\xfeo", "{\"type\":\"end\"}", "", "", "", "", ""});
+  INFO(r.raw);
+  CHECK(r.exit_code == 0);
+  int ends = 0;
+  for (const auto& l : r.lines) {
+    CHECK(l["type"] != "NOT JSON");
+    if (l["type"] == "end") ++ends;
+  }
+  CHECK(ends == 1);
+  CHECK(r.lines.back()["type"] == "end");
+}
