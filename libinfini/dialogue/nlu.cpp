@@ -510,11 +510,16 @@ std::optional<std::string> ExtractPhone(std::string_view text, const std::string
 
 std::optional<std::string> ExtractName(std::string_view text, bool expecting_name) {
   Words w = NormalizeWords(text);
+  // Recognizers write a trailing possessive ("john smith's") that no caller means.
+  auto strip_possessive = [](Words name) {
+    if (!name.empty() && name.back().size() > 3 && name.back().ends_with("'s")) name.back().resize(name.back().size() - 2);
+    return name;
+  };
   auto take_from = [&](size_t i) -> std::optional<std::string> {
     Words name;
     while (i < w.size() && name.size() < 3 && NameWord(w[i])) name.push_back(w[i++]);
     if (name.empty()) return std::nullopt;
-    return TitleCase(name);
+    return TitleCase(strip_possessive(name));
   };
   for (size_t i = 0; i + 1 < w.size(); ++i) {
     if (w[i] == "name" && (w[i + 1] == "is" || w[i + 1] == "'s")) {
@@ -544,7 +549,7 @@ std::optional<std::string> ExtractName(std::string_view text, bool expecting_nam
   // Allow a trailing courtesy ("John Smith, thanks").
   while (i < w.size() && (w[i] == "thanks" || w[i] == "please" || w[i] == "thank" || w[i] == "you" || w[i] == "here")) ++i;
   if (name.empty() || i != w.size()) return std::nullopt;
-  return TitleCase(name);
+  return TitleCase(strip_possessive(name));
 }
 
 std::optional<std::string> ExtractAddress(std::string_view text, bool expecting_address) {
@@ -559,7 +564,18 @@ std::optional<std::string> ExtractAddress(std::string_view text, bool expecting_
     } else if (auto n = NumberAt(w, i)) {
       int value = n->first;
       k = i + n->second;
-      if (k < w.size() && w[k] == "hundred") {
+      if (k < w.size() && w[k] == "thousand") {  // "one thousand two hundred" (as ASR writes 1200)
+        value *= 1000;
+        ++k;
+        if (auto more = NumberAt(w, k); more && k + more->second < w.size() && w[k + more->second] == "hundred") {
+          value += more->first * 100;
+          k += more->second + 1;
+        }
+        if (auto rest = NumberAt(w, k); rest && !(k + rest->second < w.size() && w[k + rest->second] == "hundred")) {
+          value += rest->first;
+          k += rest->second;
+        }
+      } else if (k < w.size() && w[k] == "hundred") {
         value *= 100;
         ++k;
         if (auto rest = NumberAt(w, k)) {

@@ -232,6 +232,7 @@ TEST_CASE("names") {
       {"Olivia Wilson, thanks", true, "Olivia Wilson"},
       {"you can call me Sam", false, "Sam"},
       {"riley park", true, "Riley Park"},
+      {"john smith's", true, "John Smith"},  // a recognizer's possessive
   };
   for (auto [text, expecting, want] : cases) {
     std::string text_(text);
@@ -258,6 +259,8 @@ TEST_CASE("street addresses") {
       {"It's 1200 Oak Street", false, "1200 Oak Street"},
       {"at 45 North Lamar Blvd apartment 3", false, "45 North Lamar Blvd Apartment 3"},
       {"twelve hundred Oak Street", false, "1200 Oak Street"},
+      {"one thousand two hundred oak street", false, "1200 Oak Street"},
+      {"two thousand fifteen elm street", false, "2015 Elm Street"},
       {"forty five Elm Drive", false, "45 Elm Drive"},
       {"12 Maple Lane", false, "12 Maple Lane"},
       {"9 Pine Court", false, "9 Pine Court"},

@@ -1,0 +1,78 @@
+// VoiceCall: one call's audio pipeline, top to bottom.
+//
+//   auto call = infini::VoiceCall::Create(business, conversation, *recognizer, *synthesizer,
+//                                         {.agent_voice = "slt"}, [&](infini::AudioFrame f) { send(f); });
+//   (*call)->Start();                       // the greeting is synthesized and sent
+//   for (each inbound 20 ms frame) (*call)->PushFrame(frame);
+//   for (auto& t : (*call)->turns()) print(t.latency_ms());
+//
+// Inbound frames -> VAD -> TurnDetector -> recognizer session -> Conversation ->
+// synthesizer session -> outbound frames. Not thread-safe: one thread drives a call
+// (the transport's loop or a worker); on_frame runs on that thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "infini/audio_frame.h"
+#include "infini/business.h"
+#include "infini/dialogue.h"
+#include "infini/recognizer.h"
+#include "infini/status.h"
+#include "infini/synthesizer.h"
+#include "infini/turn.h"
+#include "infini/vad.h"
+
+namespace infini {
+
+struct VoiceCallOptions {
+  int sample_rate = 16000;        // of inbound and outbound frames (native wideband)
+  std::string agent_voice = "slt";
+  VadOptions vad;
+  TurnOptions turn;
+  int preroll_ms = 300;           // audio before the detected onset also goes to the recognizer
+  bool bias_recognizer = true;    // phrases from the business config (services, staff, days...)
+};
+
+// Wall-clock instants of one caller turn, in ms since the call started.
+struct TurnTimings {
+  std::string caller_text;        // the recognizer's final
+  std::string agent_text;         // what the agent answered
+  double speech_end_ms = 0;       // turn detector declared end of speech
+  double asr_final_ms = 0;        // recognizer returned its final
+  double decision_ms = 0;         // dialogue engine answered
+  double tts_first_audio_ms = 0;  // synthesizer produced its first frame
+  double first_frame_out_ms = 0;  // that frame was handed to the transport
+  double latency_ms() const { return first_frame_out_ms - speech_end_ms; }
+};
+
+// The recognizer phrases a business makes likely: service names and synonyms, staff,
+// weekdays, yes/no. (Exposed so simulators and tests bias the same way.)
+std::vector<std::string> BusinessPhrases(const BusinessConfig& business);
+
+class VoiceCall {
+ public:
+  using FrameSink = std::function<void(AudioFrame)>;
+
+  // `conversation`, `recognizer` and `synthesizer` must outlive the call.
+  static Result<std::unique_ptr<VoiceCall>> Create(const BusinessConfig& business,
+                                                   Conversation& conversation,
+                                                   Recognizer& recognizer, Synthesizer& synthesizer,
+                                                   const VoiceCallOptions& options, FrameSink on_frame);
+  virtual ~VoiceCall() = default;
+
+  virtual Status Start() = 0;                          // speaks the greeting
+  virtual Status PushFrame(const AudioFrame& frame) = 0;  // one inbound frame at options.sample_rate
+  virtual Status Hangup() = 0;                         // the caller hung up
+  // True while the agent's last answer is still to be played by the transport; the
+  // transport clears it when playback ends (barge-in is judged against it).
+  virtual void SetAgentSpeaking(bool speaking) = 0;
+  virtual bool ended() const = 0;
+  virtual const std::vector<TurnTimings>& turns() const = 0;
+  virtual int barge_ins() const = 0;
+};
+
+}  // namespace infini

@@ -1,0 +1,195 @@
+// The per-call pipeline: frames flow top to bottom through one function, PushFrame.
+#include "infini/call.h"
+
+#include <chrono>
+#include <deque>
+
+#include <fmt/format.h>
+
+#include "infini/log.h"
+
+namespace infini {
+
+std::vector<std::string> BusinessPhrases(const BusinessConfig& business) {
+  std::vector<std::string> phrases;
+  for (const auto& s : business.services) {
+    phrases.push_back(s.name);
+    for (const auto& syn : s.synonyms) phrases.push_back(syn);
+  }
+  for (const auto& r : business.resources) phrases.push_back(r);
+  for (const char* p : {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+                        "today", "tomorrow", "next week", "morning", "afternoon", "evening", "noon",
+                        "yes", "no", "that's right", "that's all", "thank you", "bye",
+                        "leave a message", "talk to a person", "emergency", "as soon as possible",
+                        "the first one", "the second one", "anyone is fine", "no preference",
+                        // phone numbers and times are spoken as digit words
+                        "one two three four five six seven eight nine zero oh",
+                        "five five five", "seven seven eight eight", "double", "a m", "p m",
+                        "o'clock", "thirty", "fifteen", "forty five", "street", "avenue", "drive",
+                        "lane", "road", "my name is", "my number is"}) {
+    phrases.push_back(p);
+  }
+  return phrases;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class VoiceCallImpl final : public VoiceCall {
+ public:
+  VoiceCallImpl(const BusinessConfig& business, Conversation& conversation, Synthesizer& synthesizer,
+                const VoiceCallOptions& options, FrameSink on_frame)
+      : business_(business), conversation_(conversation), synthesizer_(synthesizer), options_(options),
+        on_frame_(std::move(on_frame)), vad_(Vad::CreateEnergy(options.vad)), turns_(options.turn),
+        started_(Clock::now()) {}
+
+  Status Init(Recognizer& recognizer) {
+    RecognizerOptions ro;
+    ro.sample_rate = options_.sample_rate;
+    ro.partials = false;
+    if (options_.bias_recognizer) ro.hints.phrases = BusinessPhrases(business_);
+    auto asr = recognizer.Start(ro, nullptr);
+    if (!asr.ok()) return asr.status();
+    asr_ = std::move(asr.value());
+    SynthesisOptions so;
+    so.voice = options_.agent_voice;
+    so.sample_rate = options_.sample_rate;
+    auto tts = synthesizer_.Start(so, [this](AudioFrame f) { OnAgentFrame(std::move(f)); });
+    if (!tts.ok()) return tts.status();
+    tts_ = std::move(tts.value());
+    return Status::OK();
+  }
+
+  Status Start() override { return Act(conversation_.Start(), nullptr); }
+
+  Status PushFrame(const AudioFrame& frame) override {
+    if (ended()) return Status::OK();
+    if (frame.sample_rate != options_.sample_rate || frame.channels != 1) {
+      return Status::InvalidArgument(fmt::format("call: frame at {} Hz x{} but the call runs at {} Hz mono",
+                                                 frame.sample_rate, frame.channels, options_.sample_rate));
+    }
+    // 1. VAD and turn detection.
+    VadResult vad = vad_->Process(frame.samples);
+    TurnEvent event = turns_.Push(vad, frame.duration_ms(), agent_speaking_);
+    // 2. Audio to the recognizer while the caller speaks (with the pre-roll before onset).
+    if (event == TurnEvent::kSpeechStart || event == TurnEvent::kBargeIn) {
+      if (event == TurnEvent::kBargeIn) {
+        ++barge_ins_;
+        tts_->Cancel();  // stop the agent: the transport also clears what it queued
+        agent_speaking_ = false;
+      }
+      for (const auto& f : preroll_) INFINI_RETURN_IF_ERROR(PushAsr(f));
+      preroll_.clear();
+    }
+    if (turns_.in_speech() || event == TurnEvent::kSpeechEnd) {
+      INFINI_RETURN_IF_ERROR(PushAsr(frame));
+    } else {
+      preroll_.push_back(frame);
+      while (static_cast<int>(preroll_.size()) * kFrameMs > options_.preroll_ms) preroll_.pop_front();
+    }
+    if (event == TurnEvent::kDiscarded) asr_->Reset();
+    if (event != TurnEvent::kSpeechEnd) return Status::OK();
+
+    // 3. End of the caller's turn: final transcript -> dialogue -> speech.
+    TurnTimings t;
+    t.speech_end_ms = Ms();
+    auto final = asr_->EndTurn();
+    t.asr_final_ms = Ms();
+    std::vector<AgentAction> actions;
+    if (!final.ok()) {
+      INFINI_LOG(kWarn, "call: recognizer failed at end of turn: {}", final.status().ToString());
+      actions = conversation_.OnSilence();  // the engine reprompts; the call goes on
+    } else {
+      t.caller_text = final->text;
+      actions = final->text.empty() ? conversation_.OnSilence() : conversation_.OnUtterance(final->text);
+    }
+    t.decision_ms = Ms();
+    Status s = Act(actions, &t);
+    turns_log_.push_back(t);
+    return s;
+  }
+
+  Status Hangup() override {
+    if (!conversation_.ended()) conversation_.OnHangup();
+    return Status::OK();
+  }
+
+  void SetAgentSpeaking(bool speaking) override { agent_speaking_ = speaking; }
+  bool ended() const override { return conversation_.ended(); }
+  const std::vector<TurnTimings>& turns() const override { return turns_log_; }
+  int barge_ins() const override { return barge_ins_; }
+
+ private:
+  double Ms() const { return std::chrono::duration<double, std::milli>(Clock::now() - started_).count(); }
+
+  Status PushAsr(const AudioFrame& f) {
+    Status s = asr_->Push(f);
+    if (!s.ok()) INFINI_LOG(kWarn, "call: recognizer rejected a frame: {}", s.ToString());
+    return Status::OK();  // a recognizer fault must not drop the call
+  }
+
+  // Speaks every kSay action, sentence-chunked by the synthesizer.
+  Status Act(const std::vector<AgentAction>& actions, TurnTimings* timing) {
+    current_ = timing;
+    first_frame_seen_ = false;
+    tts_->Reset();
+    for (const auto& a : actions) {
+      if (a.kind != AgentAction::Kind::kSay || a.text.empty()) continue;
+      if (timing) {
+        if (!timing->agent_text.empty()) timing->agent_text += ' ';
+        timing->agent_text += a.text;
+      }
+      agent_speaking_ = true;
+      Status s = tts_->Push(a.text);
+      if (s.code() == Status::Code::kCancelled) break;
+      if (!s.ok()) INFINI_LOG(kError, "call: synthesizer failed: {}", s.ToString());
+    }
+    current_ = nullptr;
+    return Status::OK();
+  }
+
+  void OnAgentFrame(AudioFrame f) {
+    if (current_ && !first_frame_seen_) {
+      current_->tts_first_audio_ms = Ms();
+    }
+    on_frame_(std::move(f));
+    if (current_ && !first_frame_seen_) {
+      current_->first_frame_out_ms = Ms();
+      first_frame_seen_ = true;
+    }
+  }
+
+  const BusinessConfig& business_;
+  Conversation& conversation_;
+  Synthesizer& synthesizer_;
+  VoiceCallOptions options_;
+  FrameSink on_frame_;
+  std::unique_ptr<Vad> vad_;
+  TurnDetector turns_;
+  std::unique_ptr<RecognizerSession> asr_;
+  std::unique_ptr<SynthesisSession> tts_;
+  std::deque<AudioFrame> preroll_;
+  bool agent_speaking_ = false;
+  int barge_ins_ = 0;
+  TurnTimings* current_ = nullptr;
+  bool first_frame_seen_ = false;
+  std::vector<TurnTimings> turns_log_;
+  Clock::time_point started_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<VoiceCall>> VoiceCall::Create(const BusinessConfig& business, Conversation& conversation,
+                                                     Recognizer& recognizer, Synthesizer& synthesizer,
+                                                     const VoiceCallOptions& options, FrameSink on_frame) {
+  if (options.sample_rate != 8000 && options.sample_rate != 16000) {
+    return Status::InvalidArgument(fmt::format("call: sample rate {} Hz (supported: 8000, 16000)", options.sample_rate));
+  }
+  if (!on_frame) return Status::InvalidArgument("call: no frame sink");
+  auto call = std::make_unique<VoiceCallImpl>(business, conversation, synthesizer, options, std::move(on_frame));
+  INFINI_RETURN_IF_ERROR(call->Init(recognizer));
+  return std::unique_ptr<VoiceCall>(std::move(call));
+}
+
+}  // namespace infini

@@ -1,0 +1,171 @@
+#include "infini/voice_simulation.h"
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "infini/simulation.h"
+
+namespace infini {
+namespace {
+
+using json = nlohmann::json;
+
+std::string Str(const json& o, const char* key) {
+  return o.contains(key) && o[key].is_string() ? o[key].get<std::string>() : std::string();
+}
+
+// What a caller listens for in a receptionist's speech: biases the caller's recognizer.
+std::vector<std::string> ReceptionistPhrases() {
+  return {"what's your name", "may i have your name", "your full name", "what's the best phone number",
+          "phone number", "what's the address", "the service address", "what day and time",
+          "what time works", "does that sound right", "is that correct", "shall i book", "anything else",
+          "is there anything else", "goodbye", "have a great day", "thanks for calling",
+          "how can i help you", "what can i help you with", "which service", "what kind of vehicle",
+          "the year make and model", "do you have a preference", "any staff member", "we have",
+          "would either of those work", "i can offer", "or", "we're closed", "i'm connecting you",
+          "please hold", "leave a message", "what would you like the message to say", "you're booked",
+          "i've booked", "a text confirmation", "sorry i didn't catch that", "could you repeat that"};
+}
+
+std::vector<AudioFrame> Frames(const std::vector<int16_t>& pcm, int rate) {
+  std::vector<AudioFrame> out;
+  const size_t n = static_cast<size_t>(AudioFrame::SamplesPerFrame(rate));
+  for (size_t i = 0; i < pcm.size(); i += n) {
+    AudioFrame f;
+    f.sample_rate = rate;
+    f.samples.assign(pcm.begin() + static_cast<long>(i), pcm.begin() + static_cast<long>(std::min(pcm.size(), i + n)));
+    f.samples.resize(n, 0);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<VoiceScenarioResult> RunVoiceScenario(const std::string& scenario_path, const std::string& businesses_dir,
+                                             const VoiceProviders& providers, const VoiceScenarioOptions& options) {
+  if (!providers.agent_recognizer || !providers.caller_recognizer || !providers.synthesizer) {
+    return Status::InvalidArgument("voice scenario: recognizers and synthesizer are required");
+  }
+  std::ifstream in(scenario_path);
+  if (!in) return Status::NotFound(scenario_path + ": cannot open scenario");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  json sc = json::parse(buf.str(), nullptr, false);
+  if (sc.is_discarded() || !sc.is_object() || !sc.contains("caller") || !sc["caller"].is_object()) {
+    return Status::InvalidArgument(scenario_path + ": not a scenario (see docs/scenarios.md)");
+  }
+  auto biz = LoadBusinessConfig(businesses_dir + "/" + Str(sc, "business") + ".json");
+  if (!biz.ok()) return Status::InvalidArgument(scenario_path + ": " + biz.status().message());
+  const BusinessConfig& business = biz.value();
+  const json& caller = sc["caller"];
+  std::map<std::string, std::vector<std::string>> answers;
+  if (caller.contains("answers") && caller["answers"].is_object()) {
+    for (auto it = caller["answers"].begin(); it != caller["answers"].end(); ++it) {
+      if (it->is_string()) answers[it.key()].push_back(it->get<std::string>());
+      if (it->is_array()) {
+        for (const auto& v : *it) {
+          if (v.is_string()) answers[it.key()].push_back(v.get<std::string>());
+        }
+      }
+    }
+  }
+  auto calendar = NewMemoryCalendar();
+  auto outbox = NewOutboxMessenger();
+  if (sc.contains("calendar")) INFINI_RETURN_IF_ERROR(PreloadBookings(sc["calendar"].dump(), business, *calendar));
+  ConversationOptions co;
+  co.caller_phone = Str(caller, "phone");
+  co.call_id = Str(sc, "name");
+  auto now = LocalTimeToUtc(Str(sc, "now"), business.timezone);
+  if (!now.ok()) return Status::InvalidArgument(scenario_path + ": now: " + now.status().message());
+  co.now_utc = now.value();
+  Conversation conversation(business, *calendar, outbox.get(), co);
+
+  const int rate = options.call.sample_rate;
+  std::vector<AudioFrame> agent_audio;  // what the caller hears, per agent turn
+  auto call = VoiceCall::Create(business, conversation, *providers.agent_recognizer, *providers.synthesizer,
+                                options.call, [&](AudioFrame f) { agent_audio.push_back(std::move(f)); });
+  if (!call.ok()) return call.status();
+
+  RecognizerOptions ear_options;
+  ear_options.sample_rate = rate;
+  ear_options.partials = false;
+  ear_options.hints.phrases = ReceptionistPhrases();
+  auto ear = providers.caller_recognizer->Start(ear_options, nullptr);
+  if (!ear.ok()) return ear.status();
+  SynthesisOptions mouth;
+  mouth.voice = options.caller_voice;
+  mouth.sample_rate = rate;
+
+  auto line = [&](const std::string& s) {
+    if (options.on_line) options.on_line(s);
+  };
+  VoiceScenarioResult result;
+  result.name = Str(sc, "name");
+  result.end_silence_ms = options.call.turn.end_silence_ms;
+  SimulatedCaller person(Str(caller, "says_first"), answers);
+
+  INFINI_RETURN_IF_ERROR((*call)->Start());
+  size_t turns_reported = 0;
+  for (int turn = 0; turn < options.max_turns && !(*call)->ended(); ++turn) {
+    // The caller listens: its own recognizer turns the agent's audio into words.
+    std::string heard;
+    if (!agent_audio.empty()) {
+      for (const auto& f : agent_audio) (void)(*ear)->Push(f);
+      auto t = (*ear)->EndTurn();
+      if (t.ok()) heard = t->text;
+      agent_audio.clear();
+    }
+    if (SimulatedCaller::WhatWasAsked({heard}).empty()) ++result.caller_mishearings;
+    line(fmt::format("  caller heard: \"{}\"", heard));
+    auto reply = person.Reply({heard});
+    if (!reply) {
+      line("caller: (hangs up)");
+      INFINI_RETURN_IF_ERROR((*call)->Hangup());
+      break;
+    }
+    line(fmt::format("caller: {}", *reply));
+    auto speech = SynthesizeAll(*providers.synthesizer, *reply, mouth);
+    if (!speech.ok()) return speech.status();
+    // Speech, then silence until the agent answers (the turn detector needs the pause).
+    for (const auto& f : Frames(speech.value(), rate)) INFINI_RETURN_IF_ERROR((*call)->PushFrame(f));
+    const AudioFrame silence = AudioFrame::Silence(rate);
+    for (int ms = 0; ms < 4000 && agent_audio.empty() && !(*call)->ended(); ms += kFrameMs) {
+      INFINI_RETURN_IF_ERROR((*call)->PushFrame(silence));
+    }
+    const auto& timings = (*call)->turns();
+    for (; turns_reported < timings.size(); ++turns_reported) {
+      const TurnTimings& t = timings[turns_reported];
+      line(fmt::format("  agent heard: \"{}\"", t.caller_text));
+      line(fmt::format("agent: {}", t.agent_text));
+      line(fmt::format("  latency {:.0f} ms = asr final {:.0f} + decision {:.1f} + tts first audio {:.0f} (+ {} ms endpointing silence)",
+                       t.latency_ms(), t.asr_final_ms - t.speech_end_ms, t.decision_ms - t.asr_final_ms,
+                       t.first_frame_out_ms - t.decision_ms, result.end_silence_ms));
+    }
+  }
+  if (!(*call)->ended()) (void)(*call)->Hangup();
+  result.outcome = conversation.outcome();
+  result.turns = (*call)->turns();
+
+  const json& ex = sc.contains("expect") && sc["expect"].is_object() ? sc["expect"] : json::object();
+  result.expects_booking = Str(ex, "outcome") == "booked";
+  auto expect = [&](const char* key, const std::string& got) {
+    if (ex.contains(key) && ex[key].is_string() && ex[key].get<std::string>() != got) {
+      result.failures.push_back(fmt::format("{}: expected '{}', got '{}'", key, ex[key].get<std::string>(), got));
+    }
+  };
+  const BookedAppointment none;
+  const BookedAppointment& ap = result.outcome.appointment ? *result.outcome.appointment : none;
+  expect("outcome", result.outcome.outcome);
+  expect("service", ap.service);
+  expect("start", ap.start);
+  expect("name", ap.name);
+  result.passed = result.failures.empty();
+  return result;
+}
+
+}  // namespace infini
