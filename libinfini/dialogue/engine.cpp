@@ -100,7 +100,6 @@ struct Conversation::Impl {
   Booking booking;
   std::vector<Slot> offered;
   std::vector<std::string> ambiguous;  // services the caller named at once, to ask between
-  int refusals = 0;
   int failed_turns = 0;   // consecutive turns that moved nothing forward
   int total_turns = 0;
   bool answered_faq = false;
@@ -714,7 +713,6 @@ struct Conversation::Impl {
             Merge(u, text);
             if (!t.minute_of_day && !t.asap && t.part == DayPart::kAny && booking.day) booking.asked_time = false;
             failed_turns = 0;
-            refusals = 0;
             return Advance();
           }
         }
@@ -733,11 +731,9 @@ struct Conversation::Impl {
           return Advance();
         }
         if (u.has(Intent::kNo) || u.has(Intent::kGoodbye)) {
-          ++refusals;
-          if (refusals >= 2 || u.has(Intent::kGoodbye) || true) {
-            Say(Prompt("refused", "I understand."));
-            return StartVoicemail();
-          }
+          // None of the offered times: take a message so someone can call back.
+          Say(Prompt("refused", "I understand."));
+          return StartVoicemail();
         }
         if (u.has(Intent::kYes)) {
           return Ask(Prompt("which_one", "Which one would you like, " + SayAlternatives() + "?"), "alternative");
