@@ -626,6 +626,29 @@ struct Conversation::Impl {
     }
   }
 
+  // Where the flow sends `event` from `state` (the default flow's answer if the config has no such transition).
+  std::string NextState(const std::string& state, const std::string& event, const std::string& fallback) const {
+    for (const auto& st : biz.flow)
+      if (st.name == state)
+        for (const auto& t : st.transitions)
+          if (t.on == event) return t.to;
+    return fallback;
+  }
+
+  // Runs the action of flow state `name` (docs/flow-format.md).
+  void GoTo(const std::string& name, bool emergency = false) {
+    const FlowState* target = nullptr;
+    for (const auto& st : biz.flow)
+      if (st.name == name) target = &st;
+    const std::string action = target ? target->action : name;
+    if (action == "take_voicemail" || name == "voicemail") return StartVoicemail();
+    if (action == "transfer") return Transfer(emergency || name == "emergency");
+    if (action == "hang_up") return End(Goodbye());
+    if (action == "collect" || action == "check_availability") return StartBooking();
+    if (action == "answer_faq" || name == "anything_else") return AnythingElse();
+    return StartVoicemail();
+  }
+
   void StartBooking() {
     phase = Phase::kCollect;
     Advance();
@@ -639,11 +662,12 @@ struct Conversation::Impl {
     const Service* mentioned = u.service_id ? biz.FindService(*u.service_id) : nullptr;
     bool taking_message = phase == Phase::kVoicemail && expecting == "message";
 
-    if (!taking_message && (u.has(Intent::kEmergency) || (mentioned && mentioned->emergency))) return Transfer(true);
-    if (!taking_message && u.has(Intent::kHuman)) return Transfer(false);
+    if (!taking_message && (u.has(Intent::kEmergency) || (mentioned && mentioned->emergency)))
+      return GoTo(NextState("greeting", "emergency", "emergency"), true);
+    if (!taking_message && u.has(Intent::kHuman)) return GoTo(NextState("greeting", "human", "transfer"));
     if (!taking_message && phase != Phase::kVoicemail && u.has(Intent::kLeaveMessage)) {
       failed_turns = 0;
-      return StartVoicemail();
+      return GoTo(NextState("greeting", "message", "voicemail"));
     }
     if (phase != Phase::kVoicemail && HandleFaq(u, text)) {
       failed_turns = 0;
@@ -668,7 +692,7 @@ struct Conversation::Impl {
           failed_turns = 0;
           return StartBooking();
         }
-        if (u.has(Intent::kNo) || u.has(Intent::kGoodbye)) return End(Goodbye());
+        if (u.has(Intent::kNo) || u.has(Intent::kGoodbye)) return GoTo(NextState("anything_else", "no", "goodbye"));
         if (u.has(Intent::kQuestion)) {
           Say(Prompt("faq_unknown", "I'm sorry, I don't have an answer to that."));
           if (biz.transfer_to.empty()) return StartVoicemail();
@@ -733,7 +757,7 @@ struct Conversation::Impl {
         if (u.has(Intent::kNo) || u.has(Intent::kGoodbye)) {
           // None of the offered times: take a message so someone can call back.
           Say(Prompt("refused", "I understand."));
-          return StartVoicemail();
+          return GoTo(NextState("alternatives", "refused", "voicemail"));
         }
         if (u.has(Intent::kYes)) {
           return Ask(Prompt("which_one", "Which one would you like, " + SayAlternatives() + "?"), "alternative");

@@ -376,3 +376,24 @@ TEST_CASE("scenario evaluation: a wrong expectation fails, a bad file is an erro
   REQUIRE_FALSE(missing_business.ok());
   CHECK(missing_business.status().message().find("business 'hvac'") != std::string::npos);
 }
+
+TEST_CASE("flow transitions in the config decide where a refusal goes") {
+  std::ifstream in(std::string(INFINI_SOURCE_DIR) + "/examples/businesses/dental.json");
+  auto j = nlohmann::json::parse(in);
+  for (auto& state : j["flow"])
+    if (state["name"] == "alternatives") state["transitions"]["refused"] = "transfer";
+  auto biz = ParseBusinessConfig(j.dump(), "dental-refuse-transfers.json");
+  REQUIRE_MESSAGE(biz.ok(), biz.status().ToString());
+  dialogue::MemoryCalendar calendar;
+  ConversationOptions o;
+  o.caller_phone = "+14155550000";
+  o.now_utc = LocalTimeToUtc("2026-12-08T10:00:00", biz.value().timezone).value();
+  Conversation call(biz.value(), calendar, nullptr, o);
+  call.Start();
+  call.OnUtterance("Can I get an exam on Saturday at ten a m?");
+  REQUIRE(call.expecting() == "alternative");
+  call.OnUtterance("No, none of those work.");
+  CHECK(call.ended());
+  CHECK(call.outcome().outcome == "transferred");
+  // The default flow takes a message instead (see "closed day ..." above).
+}
