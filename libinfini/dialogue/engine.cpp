@@ -257,7 +257,8 @@ struct Conversation::Impl {
       if (!u.vehicle->model.empty()) v += " " + u.vehicle->model;
       std::optional<std::string> vv = v;
       set(booking.vehicle, vv);
-    } else if (expecting == "vehicle" && Words(raw).size() >= 1 && !u.has(Intent::kDontKnow)) {
+    } else if (expecting == "vehicle" && Words(raw).size() >= 1 && !u.has(Intent::kDontKnow) &&
+               !u.has(Intent::kQuestion) && raw.find('?') == std::string_view::npos) {
       std::optional<std::string> vv = std::string(raw);
       set(booking.vehicle, vv);
     }
