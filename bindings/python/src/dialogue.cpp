@@ -3,24 +3,10 @@
 #include "infini/dialogue.h"
 #include "infini/simulation.h"
 #include "py_common.h"
+#include "py_conversation.h"
 
 namespace infini::python {
 namespace {
-
-// A conversation that owns its copy of the business config (the engine keeps a reference);
-// the calendar and messenger are kept alive by the Python wrapper (py::keep_alive).
-class PyConversation {
- public:
-  PyConversation(BusinessConfig business, Calendar& calendar, Messenger* messenger, ConversationOptions options)
-      : business_(std::make_unique<BusinessConfig>(std::move(business))),
-        conversation_(std::make_unique<Conversation>(*business_, calendar, messenger, std::move(options))) {}
-
-  Conversation& get() { return *conversation_; }
-
- private:
-  std::unique_ptr<BusinessConfig> business_;
-  std::unique_ptr<Conversation> conversation_;
-};
 
 const char* KindName(AgentAction::Kind kind) {
   switch (kind) {

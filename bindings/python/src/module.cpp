@@ -10,4 +10,5 @@ PYBIND11_MODULE(_infini, m) {
   ip::BindCalendar(m);
   ip::BindProviders(m);
   ip::BindDialogue(m);
+  ip::BindCall(m);
 }

@@ -215,27 +215,6 @@ Result<std::string> PyMessenger::Send(const Message& message) {
 }
 std::string PyMessenger::name() const { return PythonName(static_cast<const Messenger*>(this), "messenger"); }
 
-// ------------------------------------------------------------------ Python callbacks
-
-namespace {
-// A Python callable handed to C++ as a callback (on_transcript, on_frame): called under the
-// GIL from whichever thread C++ uses; an exception in it is logged and dropped, never thrown
-// into the C++ provider that called it.
-template <class Arg>
-std::function<void(Arg)> PythonCallback(py::object callable, const char* what) {
-  if (callable.is_none()) return [](Arg) {};
-  auto ref = std::make_shared<PyRef>(std::move(callable));
-  return [ref, what](Arg value) {
-    py::gil_scoped_acquire gil;
-    try {
-      ref->get()(value);
-    } catch (py::error_already_set& e) {
-      INFINI_LOG(kError, "{}", StatusFromPython(e, what).message());
-    }
-  };
-}
-}  // namespace
-
 // ------------------------------------------------------------------ registry
 
 namespace {

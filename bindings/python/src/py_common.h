@@ -115,5 +115,6 @@ void BindAudio(py::module_& m);
 void BindCalendar(py::module_& m);
 void BindProviders(py::module_& m);
 void BindDialogue(py::module_& m);
+void BindCall(py::module_& m);
 
 }  // namespace infini::python

@@ -6,6 +6,7 @@
 
 #include "infini/calendar.h"
 #include "infini/language_model.h"
+#include "infini/log.h"
 #include "infini/messenger.h"
 #include "infini/recognizer.h"
 #include "infini/synthesizer.h"
@@ -84,6 +85,23 @@ class PyRef {
  private:
   py::object obj_;
 };
+
+// A Python callable handed to C++ as a callback (on_transcript, on_frame): called under the
+// GIL from whichever thread C++ uses; an exception in it is logged and dropped, never thrown
+// into the C++ code that called it. None gives a callback that does nothing.
+template <class Arg>
+std::function<void(Arg)> PythonCallback(py::object callable, const char* what) {
+  if (callable.is_none()) return [](Arg) {};
+  auto ref = std::make_shared<PyRef>(std::move(callable));
+  return [ref, what](Arg value) {
+    py::gil_scoped_acquire gil;
+    try {
+      ref->get()(value);
+    } catch (py::error_already_set& e) {
+      INFINI_LOG(kError, "{}", StatusFromPython(e, what).message());
+    }
+  };
+}
 
 // A C++ `I` owned through its Python object: wraps anything Python hands to C++ as a
 // unique_ptr<I> (a registry factory's result, a session returned by start()).
