@@ -11,4 +11,5 @@ PYBIND11_MODULE(_infini, m) {
   ip::BindProviders(m);
   ip::BindDialogue(m);
   ip::BindCall(m);
+  ip::BindStore(m);
 }

@@ -116,5 +116,6 @@ void BindCalendar(py::module_& m);
 void BindProviders(py::module_& m);
 void BindDialogue(py::module_& m);
 void BindCall(py::module_& m);
+void BindStore(py::module_& m);
 
 }  // namespace infini::python
