@@ -169,7 +169,7 @@ class Store {
 
   virtual ~Store() = default;
 
-  virtual int SchemaVersion() = 0;  // version of the opened database
+  virtual int SchemaVersion() = 0;  // version of the opened database; -1 if it cannot be read
   // The SQLite calendar over the same database; lives as long as the Store.
   virtual Calendar& calendar() = 0;
 
