@@ -15,6 +15,7 @@
 
 #include "infini/business.h"
 #include "infini/calendar.h"
+#include "infini/dialogue.h"
 #include "infini/messenger.h"
 #include "infini/status.h"
 
@@ -50,6 +51,23 @@ struct ScenarioResult {
   std::vector<std::string> failures;  // one line per failed expectation
   std::vector<std::string> transcript;  // "agent: ..." / "caller: ..."
 };
+
+// A scenario file, read and checked (docs/scenarios.md).
+struct Scenario {
+  std::string path, name, business_id;
+  BusinessConfig business;            // `<businesses_dir>/<business>.json`
+  std::string says_first, caller_phone;
+  std::map<std::string, std::vector<std::string>> answers;
+  int64_t now_utc = 0;                // the scenario's "now", business-local, as UTC
+  std::string calendar_json;          // pre-existing bookings ("" if none)
+  std::string expect_json;            // the "expect" object
+};
+Result<Scenario> LoadScenario(const std::string& scenario_path, const std::string& businesses_dir);
+// Books the scenario's calendar into `calendar` and fills caller id, call id and clock.
+Status PrepareCall(const Scenario& scenario, Calendar& calendar, ConversationOptions& options);
+// One line per expectation the finished call does not meet (empty: it passed).
+std::vector<std::string> CheckExpectations(const Scenario& scenario, const CallOutcome& outcome);
+bool ExpectsBooking(const Scenario& scenario);
 
 // Runs one scenario file; the business config is `<businesses_dir>/<business>.json`.
 // Errors (unreadable file, bad JSON, unknown business) are a Status, not a failed result.

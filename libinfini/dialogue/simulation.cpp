@@ -154,7 +154,7 @@ Status PreloadBookings(const std::string& json_array, const BusinessConfig& busi
 std::unique_ptr<Calendar> NewMemoryCalendar() { return std::make_unique<dialogue::MemoryCalendar>(); }
 std::unique_ptr<Messenger> NewOutboxMessenger() { return std::make_unique<dialogue::OutboxMessenger>(); }
 
-Result<ScenarioResult> RunScenarioFile(const std::string& scenario_path, const std::string& businesses_dir) {
+Result<Scenario> LoadScenario(const std::string& scenario_path, const std::string& businesses_dir) {
   std::ifstream in(scenario_path);
   if (!in) return Status::NotFound(scenario_path + ": cannot open scenario");
   std::stringstream buf;
@@ -164,72 +164,63 @@ Result<ScenarioResult> RunScenarioFile(const std::string& scenario_path, const s
   auto str = [&](const json& o, const char* key) -> std::string {
     return o.contains(key) && o[key].is_string() ? o[key].get<std::string>() : std::string();
   };
-  ScenarioResult r;
-  r.name = str(sc, "name");
-  if (r.name.empty()) r.name = scenario_path;
-  r.business = str(sc, "business");
-  if (r.business.empty()) return Status::InvalidArgument(scenario_path + ": business: missing");
+  Scenario s;
+  s.path = scenario_path;
+  s.name = str(sc, "name");
+  if (s.name.empty()) s.name = scenario_path;
+  s.business_id = str(sc, "business");
+  if (s.business_id.empty()) return Status::InvalidArgument(scenario_path + ": business: missing");
   if (!sc.contains("caller") || !sc["caller"].is_object()) return Status::InvalidArgument(scenario_path + ": caller: missing");
   if (!sc.contains("expect") || !sc["expect"].is_object()) return Status::InvalidArgument(scenario_path + ": expect: missing");
-  auto biz = LoadBusinessConfig(businesses_dir + "/" + r.business + ".json");
-  if (!biz.ok()) return Status::InvalidArgument(scenario_path + ": business '" + r.business + "': " + biz.status().message());
-  const BusinessConfig& b = biz.value();
+  auto biz = LoadBusinessConfig(businesses_dir + "/" + s.business_id + ".json");
+  if (!biz.ok()) return Status::InvalidArgument(scenario_path + ": business '" + s.business_id + "': " + biz.status().message());
+  s.business = std::move(biz.value());
   const json& caller = sc["caller"];
-  std::map<std::string, std::vector<std::string>> answers;
+  s.says_first = str(caller, "says_first");
+  s.caller_phone = str(caller, "phone");
   if (caller.contains("answers") && caller["answers"].is_object())
     for (auto it = caller["answers"].begin(); it != caller["answers"].end(); ++it) {
-      if (it->is_string()) answers[it.key()].push_back(it->get<std::string>());
+      if (it->is_string()) s.answers[it.key()].push_back(it->get<std::string>());
       if (it->is_array())
         for (const auto& v : *it)
-          if (v.is_string()) answers[it.key()].push_back(v.get<std::string>());
+          if (v.is_string()) s.answers[it.key()].push_back(v.get<std::string>());
     }
-
-  dialogue::MemoryCalendar calendar;
-  dialogue::OutboxMessenger outbox;
-  if (sc.contains("calendar")) {
-    if (auto st = PreloadBookings(sc["calendar"].dump(), b, calendar); !st.ok())
-      return Status::InvalidArgument(scenario_path + ": " + st.message());
-  }
-  ConversationOptions options;
-  options.caller_phone = str(caller, "phone");
-  options.call_id = r.name;
-  auto now = LocalTimeToUtc(str(sc, "now"), b.timezone);
+  if (sc.contains("calendar")) s.calendar_json = sc["calendar"].dump();
+  s.expect_json = sc["expect"].dump();
+  auto now = LocalTimeToUtc(str(sc, "now"), s.business.timezone);
   if (!now.ok()) return Status::InvalidArgument(scenario_path + ": now: " + now.status().message());
-  options.now_utc = now.value();
+  s.now_utc = now.value();
+  return s;
+}
 
-  Conversation call(b, calendar, &outbox, options);
-  SimulatedCaller person(str(caller, "says_first"), answers);
-  std::vector<std::string> turn;
-  auto take = [&](const std::vector<AgentAction>& actions) {
-    for (const auto& a : actions)
-      if (a.kind == AgentAction::Kind::kSay) {
-        turn.push_back(a.text);
-        r.transcript.push_back("agent: " + a.text);
-      }
-  };
-  take(call.Start());
-  while (!call.ended()) {
-    auto reply = person.Reply(turn);
-    turn.clear();
-    if (!reply) {
-      r.transcript.push_back("caller: (hangs up)");
-      take(call.OnHangup());
-      break;
-    }
-    r.transcript.push_back("caller: " + *reply);
-    take(call.OnUtterance(*reply));
+Status PrepareCall(const Scenario& scenario, Calendar& calendar, ConversationOptions& options) {
+  if (!scenario.calendar_json.empty()) {
+    if (auto st = PreloadBookings(scenario.calendar_json, scenario.business, calendar); !st.ok())
+      return Status::InvalidArgument(scenario.path + ": " + st.message());
   }
+  options.caller_phone = scenario.caller_phone;
+  options.call_id = scenario.name;
+  options.now_utc = scenario.now_utc;
+  return Status::OK();
+}
 
-  const CallOutcome& o = call.outcome();
-  r.outcome = o.outcome;
-  if (o.appointment) r.start = o.appointment->start;
-  const json& ex = sc["expect"];
-  auto fail = [&](const std::string& what) { r.failures.push_back(what); };
+bool ExpectsBooking(const Scenario& scenario) {
+  json ex = json::parse(scenario.expect_json, nullptr, false);
+  return ex.is_object() && ex.contains("outcome") && ex["outcome"] == "booked";
+}
+
+std::vector<std::string> CheckExpectations(const Scenario& scenario, const CallOutcome& o) {
+  std::vector<std::string> failures;
+  json ex = json::parse(scenario.expect_json, nullptr, false);
+  if (!ex.is_object()) return {"expect: not a JSON object"};
+  auto str = [&](const json& obj, const char* key) -> std::string {
+    return obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>() : std::string();
+  };
+  auto fail = [&](const std::string& what) { failures.push_back(what); };
   auto expect_eq = [&](const char* key, const std::string& got) {
     if (ex.contains(key) && ex[key].is_string() && ex[key].get<std::string>() != got)
       fail(std::string(key) + ": expected '" + ex[key].get<std::string>() + "', got '" + got + "'");
   };
-  r.expects_booking = str(ex, "outcome") == "booked";
   expect_eq("outcome", o.outcome);
   const BookedAppointment empty;
   const BookedAppointment& ap = o.appointment ? *o.appointment : empty;
@@ -264,9 +255,51 @@ Result<ScenarioResult> RunScenarioFile(const std::string& scenario_path, const s
   if (ex.contains("max_agent_turns") && ex["max_agent_turns"].is_number_integer() &&
       int(o.said.size()) > ex["max_agent_turns"].get<int>())
     fail("max_agent_turns: the agent spoke " + std::to_string(o.said.size()) + " times");
+  return failures;
+}
+
+Result<ScenarioResult> RunScenarioFile(const std::string& scenario_path, const std::string& businesses_dir) {
+  auto loaded = LoadScenario(scenario_path, businesses_dir);
+  if (!loaded.ok()) return loaded.status();
+  const Scenario& sc = loaded.value();
+  ScenarioResult r;
+  r.name = sc.name;
+  r.business = sc.business_id;
+  dialogue::MemoryCalendar calendar;
+  dialogue::OutboxMessenger outbox;
+  ConversationOptions options;
+  INFINI_RETURN_IF_ERROR(PrepareCall(sc, calendar, options));
+
+  Conversation call(sc.business, calendar, &outbox, options);
+  SimulatedCaller person(sc.says_first, sc.answers);
+  std::vector<std::string> turn;
+  auto take = [&](const std::vector<AgentAction>& actions) {
+    for (const auto& a : actions)
+      if (a.kind == AgentAction::Kind::kSay) {
+        turn.push_back(a.text);
+        r.transcript.push_back("agent: " + a.text);
+      }
+  };
+  take(call.Start());
+  while (!call.ended()) {
+    auto reply = person.Reply(turn);
+    turn.clear();
+    if (!reply) {
+      r.transcript.push_back("caller: (hangs up)");
+      take(call.OnHangup());
+      break;
+    }
+    r.transcript.push_back("caller: " + *reply);
+    take(call.OnUtterance(*reply));
+  }
+
+  const CallOutcome& o = call.outcome();
+  r.outcome = o.outcome;
+  if (o.appointment) r.start = o.appointment->start;
+  r.expects_booking = ExpectsBooking(sc);
+  r.failures = CheckExpectations(sc, o);
   r.passed = r.failures.empty();
   return r;
 }
-
 
 }  // namespace infini

@@ -1,22 +1,12 @@
 #include "infini/voice_simulation.h"
 
-#include <fstream>
-#include <map>
-#include <sstream>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "infini/simulation.h"
 
 namespace infini {
 namespace {
-
-using json = nlohmann::json;
-
-std::string Str(const json& o, const char* key) {
-  return o.contains(key) && o[key].is_string() ? o[key].get<std::string>() : std::string();
-}
 
 // What a caller listens for in a receptionist's speech: biases the caller's recognizer.
 std::vector<std::string> ReceptionistPhrases() {
@@ -51,38 +41,14 @@ Result<VoiceScenarioResult> RunVoiceScenario(const std::string& scenario_path, c
   if (!providers.agent_recognizer || !providers.caller_recognizer || !providers.synthesizer) {
     return Status::InvalidArgument("voice scenario: recognizers and synthesizer are required");
   }
-  std::ifstream in(scenario_path);
-  if (!in) return Status::NotFound(scenario_path + ": cannot open scenario");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  json sc = json::parse(buf.str(), nullptr, false);
-  if (sc.is_discarded() || !sc.is_object() || !sc.contains("caller") || !sc["caller"].is_object()) {
-    return Status::InvalidArgument(scenario_path + ": not a scenario (see docs/scenarios.md)");
-  }
-  auto biz = LoadBusinessConfig(businesses_dir + "/" + Str(sc, "business") + ".json");
-  if (!biz.ok()) return Status::InvalidArgument(scenario_path + ": " + biz.status().message());
-  const BusinessConfig& business = biz.value();
-  const json& caller = sc["caller"];
-  std::map<std::string, std::vector<std::string>> answers;
-  if (caller.contains("answers") && caller["answers"].is_object()) {
-    for (auto it = caller["answers"].begin(); it != caller["answers"].end(); ++it) {
-      if (it->is_string()) answers[it.key()].push_back(it->get<std::string>());
-      if (it->is_array()) {
-        for (const auto& v : *it) {
-          if (v.is_string()) answers[it.key()].push_back(v.get<std::string>());
-        }
-      }
-    }
-  }
+  auto loaded = LoadScenario(scenario_path, businesses_dir);
+  if (!loaded.ok()) return loaded.status();
+  const Scenario& sc = loaded.value();
+  const BusinessConfig& business = sc.business;
   auto calendar = NewMemoryCalendar();
   auto outbox = NewOutboxMessenger();
-  if (sc.contains("calendar")) INFINI_RETURN_IF_ERROR(PreloadBookings(sc["calendar"].dump(), business, *calendar));
   ConversationOptions co;
-  co.caller_phone = Str(caller, "phone");
-  co.call_id = Str(sc, "name");
-  auto now = LocalTimeToUtc(Str(sc, "now"), business.timezone);
-  if (!now.ok()) return Status::InvalidArgument(scenario_path + ": now: " + now.status().message());
-  co.now_utc = now.value();
+  INFINI_RETURN_IF_ERROR(PrepareCall(sc, *calendar, co));
   Conversation conversation(business, *calendar, outbox.get(), co);
 
   const int rate = options.call.sample_rate;
@@ -105,9 +71,9 @@ Result<VoiceScenarioResult> RunVoiceScenario(const std::string& scenario_path, c
     if (options.on_line) options.on_line(s);
   };
   VoiceScenarioResult result;
-  result.name = Str(sc, "name");
+  result.name = sc.name;
   result.end_silence_ms = options.call.turn.end_silence_ms;
-  SimulatedCaller person(Str(caller, "says_first"), answers);
+  SimulatedCaller person(sc.says_first, sc.answers);
 
   INFINI_RETURN_IF_ERROR((*call)->Start());
   size_t turns_reported = 0;
@@ -151,19 +117,8 @@ Result<VoiceScenarioResult> RunVoiceScenario(const std::string& scenario_path, c
   result.outcome = conversation.outcome();
   result.turns = (*call)->turns();
 
-  const json& ex = sc.contains("expect") && sc["expect"].is_object() ? sc["expect"] : json::object();
-  result.expects_booking = Str(ex, "outcome") == "booked";
-  auto expect = [&](const char* key, const std::string& got) {
-    if (ex.contains(key) && ex[key].is_string() && ex[key].get<std::string>() != got) {
-      result.failures.push_back(fmt::format("{}: expected '{}', got '{}'", key, ex[key].get<std::string>(), got));
-    }
-  };
-  const BookedAppointment none;
-  const BookedAppointment& ap = result.outcome.appointment ? *result.outcome.appointment : none;
-  expect("outcome", result.outcome.outcome);
-  expect("service", ap.service);
-  expect("start", ap.start);
-  expect("name", ap.name);
+  result.expects_booking = ExpectsBooking(sc);
+  result.failures = CheckExpectations(sc, result.outcome);
   result.passed = result.failures.empty();
   return result;
 }
