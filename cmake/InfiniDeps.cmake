@@ -7,7 +7,8 @@ find_package(fmt REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(date REQUIRED)  # date/tz.h: IANA zones (GCC 12's <chrono> has no tzdb yet)
 pkg_check_modules(INFINI_PC REQUIRED IMPORTED_TARGET
-  opus samplerate soxr sqlite3 libcurl libwebsockets libsodium)
+  opus samplerate soxr sqlite3 libcurl libwebsockets libsodium
+  libcrypto)  # libcrypto: HMAC-SHA1 of Twilio webhook signatures (infini/twilio.h)
 
 # pocketsphinx.pc names include dirs Debian does not ship (/usr/include/sphinxbase):
 # keep only the ones that exist.
