@@ -42,6 +42,7 @@ struct CallRecord {
   std::string status = "in-progress";  // last status callback: ringing, in-progress, completed...
   std::string outcome;           // booked, message, transferred, abandoned, ...
   std::string summary;
+  std::string recording_url;     // where the call's recording can be fetched; "" = none
 };
 
 struct CallFilter {
@@ -51,6 +52,25 @@ struct CallFilter {
   std::string outcome;      // empty = any
   int limit = 50;           // page size
   int offset = 0;           // page start, newest first
+};
+
+// Calls of one business started in [from_utc, to_utc) (to_utc 0 = no limit), for the
+// range queries behind analytics and billing.
+struct CallRange {
+  std::string business_id;  // empty = all
+  int64_t from_utc = 0;
+  int64_t to_utc = 0;
+};
+
+// Usage events by their own time (created_utc in [from_utc, to_utc)), newest first.
+struct UsageFilter {
+  std::string business_id;  // empty = all
+  int64_t from_utc = 0;
+  int64_t to_utc = 0;       // 0 = no limit
+  int64_t call_id = 0;      // 0 = any
+  std::string kind;         // empty = any
+  int limit = 100;          // 1..1000
+  int offset = 0;
 };
 
 // One turn of the transcript. Timing fields are ms since the call started; nullopt when
@@ -180,15 +200,23 @@ class Store {
                          int64_t ended_utc = 0) = 0;  // 0 = now
   virtual Result<CallRecord> GetCall(int64_t call_id) = 0;
   virtual Result<std::vector<CallRecord>> ListCalls(const CallFilter& filter) = 0;
+  // How many calls match `filter` (its limit and offset are ignored).
+  virtual Result<int64_t> CountCalls(const CallFilter& filter) = 0;
+  // Sets the call's recording link. NotFound for an unknown call.
+  virtual Status SetCallRecording(int64_t call_id, const std::string& recording_url) = 0;
 
   // Transcript.
   virtual Status AddTurn(const TurnRecord& turn) = 0;
   virtual Result<std::vector<TurnRecord>> ListTurns(int64_t call_id) = 0;
+  // Every turn of every call started in `range`, by call then turn index.
+  virtual Result<std::vector<TurnRecord>> ListTurnsInRange(const CallRange& range) = 0;
 
   // Actions taken during a call.
   virtual Result<int64_t> AddAction(int64_t call_id, const std::string& kind,
                                     const std::string& detail_json) = 0;
   virtual Result<std::vector<ActionRecord>> ListActions(int64_t call_id) = 0;
+  // Every action of every call started in `range`, by id.
+  virtual Result<std::vector<ActionRecord>> ListActionsInRange(const CallRange& range) = 0;
 
   // SMS outbox.
   virtual Result<int64_t> QueueSms(const std::string& to_phone, const std::string& body,
@@ -204,10 +232,16 @@ class Store {
   // Callback tasks / leads.
   virtual Result<int64_t> AddCallback(const CallbackRecord& callback) = 0;
   virtual Result<std::vector<CallbackRecord>> ListCallbacks(const std::string& business_id) = 0;
+  // open -> done (or back). NotFound for an unknown id; InvalidArgument for an empty status.
+  virtual Status SetCallbackStatus(int64_t callback_id, const std::string& status) = 0;
 
   // Usage / billing events.
   virtual Result<int64_t> AddUsage(const UsageRecord& usage) = 0;
   virtual Result<std::vector<UsageRecord>> ListUsage(int64_t call_id) = 0;
+  // A page of usage events (see UsageFilter); InvalidArgument for a limit outside 1..1000.
+  virtual Result<std::vector<UsageRecord>> ListUsageEvents(const UsageFilter& filter) = 0;
+  // Every usage event tied to a call started in `range` (cost per call), by id.
+  virtual Result<std::vector<UsageRecord>> ListUsageInRange(const CallRange& range) = 0;
 
   // Scripts: versioned business configs. SaveScript returns the new version.
   virtual Result<int> SaveScript(const std::string& business_id, const std::string& config_json) = 0;

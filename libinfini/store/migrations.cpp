@@ -145,6 +145,11 @@ ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'readonly'
 ALTER TABLE users ADD COLUMN token_hash TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX users_by_token ON users(token_hash) WHERE token_hash != '';
 )sql",
+      // 4: a link to the call's recording (e.g. the provider's recording URL).
+      R"sql(
+ALTER TABLE calls ADD COLUMN recording_url TEXT NOT NULL DEFAULT '';
+CREATE INDEX usage_by_business_time ON usage_events(business_id, created_utc);
+)sql",
   };
   return kMigrations;
 }

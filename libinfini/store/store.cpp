@@ -233,12 +233,12 @@ class StoreImpl final : public Store {
     if (call.business_id.empty()) return Status::InvalidArgument("StartCall: business_id is empty");
     return Insert(
         "INSERT INTO calls(business_id, provider_call_id, from_phone, to_phone, started_utc, "
-        "ended_utc, status, outcome, summary) VALUES (?,?,?,?,?,?,?,?,?)",
+        "ended_utc, status, outcome, summary, recording_url) VALUES (?,?,?,?,?,?,?,?,?,?)",
         [&](Stmt& s) {
           s.Bind(1, call.business_id).Bind(2, call.provider_call_id).Bind(3, call.from_phone)
               .Bind(4, call.to_phone).Bind(5, call.started_utc ? call.started_utc : NowUtc())
               .Bind(6, call.ended_utc).Bind(7, call.status).Bind(8, call.outcome)
-              .Bind(9, call.summary);
+              .Bind(9, call.summary).Bind(10, call.recording_url);
         });
   }
 
@@ -272,11 +272,15 @@ class StoreImpl final : public Store {
     c.status = s.Text(7);
     c.outcome = s.Text(8);
     c.summary = s.Text(9);
+    c.recording_url = s.Text(10);
     return c;
   }
   static constexpr const char* kCallColumns =
       "id, business_id, provider_call_id, from_phone, to_phone, started_utc, ended_utc, status, "
-      "outcome, summary";
+      "outcome, summary, recording_url";
+  // WHERE clause over calls for a CallRange bound at ?1 (business), ?2 (from), ?3 (to).
+  static constexpr const char* kCallRangeWhere =
+      "(?1 = '' OR c.business_id = ?1) AND c.started_utc >= ?2 AND (?3 = 0 OR c.started_utc < ?3)";
 
   Result<CallRecord> GetCall(int64_t call_id) override {
     auto rows = Query<CallRecord>(fmt::format("SELECT {} FROM calls WHERE id = ?", kCallColumns),
@@ -302,6 +306,21 @@ class StoreImpl final : public Store {
               .Bind(5, f.limit).Bind(6, f.offset);
         },
         ReadCall);
+  }
+
+  Result<int64_t> CountCalls(const CallFilter& f) override {
+    auto rows = Query<int64_t>(
+        "SELECT count(*) FROM calls WHERE (?1 = '' OR business_id = ?1) AND started_utc >= ?2 "
+        "AND (?3 = 0 OR started_utc < ?3) AND (?4 = '' OR outcome = ?4)",
+        [&](Stmt& s) { s.Bind(1, f.business_id).Bind(2, f.from_utc).Bind(3, f.to_utc).Bind(4, f.outcome); },
+        [](const Stmt& s) { return s.Int(0); });
+    if (!rows.ok()) return rows.status();
+    return rows->front();
+  }
+
+  Status SetCallRecording(int64_t call_id, const std::string& recording_url) override {
+    return UpdateOne("UPDATE calls SET recording_url = ? WHERE id = ?", fmt::format("call {}", call_id),
+                     [&](Stmt& s) { s.Bind(1, recording_url).Bind(2, call_id); });
   }
 
   // ---- Turns ----
@@ -334,8 +353,20 @@ class StoreImpl final : public Store {
         "SELECT call_id, turn_index, speaker, text, caller_speech_end_ms, asr_final_ms, "
         "decision_ms, tts_first_audio_ms, first_frame_out_ms FROM turns WHERE call_id = ? "
         "ORDER BY turn_index",
-        [&](Stmt& s) { s.Bind(1, call_id); },
-        [](const Stmt& s) {
+        [&](Stmt& s) { s.Bind(1, call_id); }, ReadTurn);
+  }
+
+  Result<std::vector<TurnRecord>> ListTurnsInRange(const CallRange& r) override {
+    return Query<TurnRecord>(
+        fmt::format("SELECT t.call_id, t.turn_index, t.speaker, t.text, t.caller_speech_end_ms, "
+                    "t.asr_final_ms, t.decision_ms, t.tts_first_audio_ms, t.first_frame_out_ms "
+                    "FROM turns t JOIN calls c ON c.id = t.call_id WHERE {} "
+                    "ORDER BY t.call_id, t.turn_index",
+                    kCallRangeWhere),
+        [&](Stmt& s) { s.Bind(1, r.business_id).Bind(2, r.from_utc).Bind(3, r.to_utc); }, ReadTurn);
+  }
+
+  static TurnRecord ReadTurn(const Stmt& s) {
           TurnRecord t;
           t.call_id = s.Int(0);
           t.index = static_cast<int>(s.Int(1));
@@ -347,7 +378,6 @@ class StoreImpl final : public Store {
           t.tts_first_audio_ms = s.OptInt(7);
           t.first_frame_out_ms = s.OptInt(8);
           return t;
-        });
   }
 
   // ---- Actions ----
@@ -366,6 +396,17 @@ class StoreImpl final : public Store {
     return Query<ActionRecord>(
         "SELECT id, call_id, kind, detail_json, created_utc FROM actions WHERE call_id = ? ORDER BY id",
         [&](Stmt& s) { s.Bind(1, call_id); },
+        [](const Stmt& s) {
+          return ActionRecord{s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4)};
+        });
+  }
+
+  Result<std::vector<ActionRecord>> ListActionsInRange(const CallRange& r) override {
+    return Query<ActionRecord>(
+        fmt::format("SELECT a.id, a.call_id, a.kind, a.detail_json, a.created_utc FROM actions a "
+                    "JOIN calls c ON c.id = a.call_id WHERE {} ORDER BY a.id",
+                    kCallRangeWhere),
+        [&](Stmt& s) { s.Bind(1, r.business_id).Bind(2, r.from_utc).Bind(3, r.to_utc); },
         [](const Stmt& s) {
           return ActionRecord{s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4)};
         });
@@ -452,6 +493,13 @@ class StoreImpl final : public Store {
         });
   }
 
+  Status SetCallbackStatus(int64_t callback_id, const std::string& status) override {
+    if (status.empty()) return Status::InvalidArgument("SetCallbackStatus: status is empty");
+    return UpdateOne("UPDATE callbacks SET status = ? WHERE id = ?",
+                     fmt::format("callback {}", callback_id),
+                     [&](Stmt& s) { s.Bind(1, status).Bind(2, callback_id); });
+  }
+
   // ---- Usage ----
   Result<int64_t> AddUsage(const UsageRecord& u) override {
     if (u.kind.empty()) return Status::InvalidArgument("AddUsage: kind is empty");
@@ -469,10 +517,37 @@ class StoreImpl final : public Store {
         "SELECT id, call_id, business_id, kind, quantity, cost_micros, created_utc "
         "FROM usage_events WHERE call_id = ? ORDER BY id",
         [&](Stmt& s) { s.Bind(1, call_id); },
-        [](const Stmt& s) {
-          return UsageRecord{s.Int(0), s.Int(1), s.Text(2), s.Text(3),
-                             s.Double(4), s.Int(5), s.Int(6)};
-        });
+        ReadUsage);
+  }
+
+  static UsageRecord ReadUsage(const Stmt& s) {
+    return UsageRecord{s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Double(4), s.Int(5), s.Int(6)};
+  }
+
+  Result<std::vector<UsageRecord>> ListUsageEvents(const UsageFilter& f) override {
+    if (f.limit <= 0 || f.limit > 1000)
+      return Status::InvalidArgument(
+          fmt::format("ListUsageEvents: limit {} is outside 1..1000", f.limit));
+    if (f.offset < 0) return Status::InvalidArgument("ListUsageEvents: offset is negative");
+    return Query<UsageRecord>(
+        "SELECT id, call_id, business_id, kind, quantity, cost_micros, created_utc FROM usage_events "
+        "WHERE (?1 = '' OR business_id = ?1) AND created_utc >= ?2 AND (?3 = 0 OR created_utc < ?3) "
+        "AND (?4 = 0 OR call_id = ?4) AND (?5 = '' OR kind = ?5) "
+        "ORDER BY created_utc DESC, id DESC LIMIT ?6 OFFSET ?7",
+        [&](Stmt& s) {
+          s.Bind(1, f.business_id).Bind(2, f.from_utc).Bind(3, f.to_utc).Bind(4, f.call_id)
+              .Bind(5, f.kind).Bind(6, f.limit).Bind(7, f.offset);
+        },
+        ReadUsage);
+  }
+
+  Result<std::vector<UsageRecord>> ListUsageInRange(const CallRange& r) override {
+    return Query<UsageRecord>(
+        fmt::format("SELECT u.id, u.call_id, u.business_id, u.kind, u.quantity, u.cost_micros, "
+                    "u.created_utc FROM usage_events u JOIN calls c ON c.id = u.call_id WHERE {} "
+                    "ORDER BY u.id",
+                    kCallRangeWhere),
+        [&](Stmt& s) { s.Bind(1, r.business_id).Bind(2, r.from_utc).Bind(3, r.to_utc); }, ReadUsage);
   }
 
   // ---- Scripts ----

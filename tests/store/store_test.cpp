@@ -468,3 +468,48 @@ TEST_CASE("calendar: bad inputs are InvalidArgument with a message") {
   CHECK(cal.List("acme", 10, 5).status().IsInvalidArgument());
   CHECK(cal.List("acme", 0, 10000)->empty());
 }
+
+TEST_CASE("range queries: count, recording link, turns/actions/usage of calls started in a range") {
+  auto store = MustOpen(FreshDbPath("ranges"));
+  auto a = store->StartCall({.business_id = "acme", .started_utc = 1000}).value();
+  auto b = store->StartCall({.business_id = "acme", .started_utc = 2000}).value();
+  auto other = store->StartCall({.business_id = "other", .started_utc = 1500}).value();
+  CHECK(store->CountCalls({.business_id = "acme"}).value() == 2);
+  CHECK(store->CountCalls({.business_id = "acme", .from_utc = 1500}).value() == 1);
+  CHECK(store->CountCalls({}).value() == 3);
+
+  REQUIRE(store->SetCallRecording(a, "https://example.test/rec/1.wav").ok());
+  CHECK(store->GetCall(a)->recording_url == "https://example.test/rec/1.wav");
+  CHECK(store->GetCall(b)->recording_url.empty());
+  CHECK(store->SetCallRecording(999, "x").IsNotFound());
+
+  for (int64_t call : {a, b, other}) {
+    REQUIRE(store->AddTurn({.call_id = call, .index = 0, .speaker = "agent", .text = "hi"}).ok());
+    REQUIRE(store->AddAction(call, "book", "{}").ok());
+    REQUIRE(store->AddUsage({.call_id = call, .business_id = call == other ? "other" : "acme",
+                             .kind = "call_seconds", .quantity = 60, .cost_micros = 1000 * call,
+                             .created_utc = 5000 + call}).ok());
+  }
+  CHECK(store->ListTurnsInRange({.business_id = "acme"})->size() == 2);
+  auto late = store->ListTurnsInRange({.business_id = "acme", .from_utc = 1500, .to_utc = 3000});
+  REQUIRE(late->size() == 1);
+  CHECK(late->front().call_id == b);
+  CHECK(store->ListActionsInRange({.business_id = "acme", .to_utc = 1500})->size() == 1);
+  auto usage = store->ListUsageInRange({.business_id = "acme"});
+  REQUIRE(usage->size() == 2);
+  CHECK(usage->at(0).cost_micros + usage->at(1).cost_micros == 1000 * (a + b));
+
+  auto page = store->ListUsageEvents({.business_id = "acme", .limit = 1});
+  REQUIRE(page->size() == 1);
+  CHECK(page->front().call_id == b);  // newest first
+  CHECK(store->ListUsageEvents({.business_id = "acme", .limit = 1, .offset = 1})->front().call_id == a);
+  CHECK(store->ListUsageEvents({.call_id = other})->size() == 1);
+  CHECK(store->ListUsageEvents({.kind = "sms"})->empty());
+  CHECK(store->ListUsageEvents({.limit = 0}).status().IsInvalidArgument());
+
+  auto cb = store->AddCallback({.business_id = "acme", .caller_name = "Bo"}).value();
+  REQUIRE(store->SetCallbackStatus(cb, "done").ok());
+  CHECK(store->ListCallbacks("acme")->front().status == "done");
+  CHECK(store->SetCallbackStatus(cb + 1, "done").IsNotFound());
+  CHECK(store->SetCallbackStatus(cb, "").IsInvalidArgument());
+}
