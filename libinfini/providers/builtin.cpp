@@ -9,7 +9,9 @@
 
 #define INFINI_BUILTIN_PROVIDERS(X)                   \
   X(Recognizer, PocketsphinxRecognizer, "pocketsphinx") \
-  X(Synthesizer, FliteSynthesizer, "flite")
+  X(Synthesizer, FliteSynthesizer, "flite")           \
+  X(Recognizer, NullRecognizer, "null")               \
+  X(Synthesizer, SilenceSynthesizer, "silence")
 
 namespace infini {
 namespace providers {

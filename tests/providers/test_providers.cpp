@@ -404,3 +404,36 @@ TEST_CASE("word error rate: Levenshtein alignment counts each kind of error") {
   CHECK(d.deletions == 3);
   CHECK(providers::CountWordErrors("The(2) cat.", "the cat").errors() == 0);
 }
+
+TEST_CASE("null recognizer and silence synthesizer: for load tests, by name, with checked options") {
+  const auto& reg = ProviderRegistry::Builtin();
+  auto asr = reg.Make<Recognizer>("null");
+  REQUIRE(asr.ok());
+  int callbacks = 0;
+  auto session = (*asr)->Start({.sample_rate = 8000}, [&](const Transcript&) { ++callbacks; });
+  REQUIRE(session.ok());
+  CHECK((*session)->Push(AudioFrame::Silence(8000)).ok());
+  CHECK((*session)->Push(AudioFrame::Silence(16000)).IsInvalidArgument());
+  auto final = (*session)->EndTurn();
+  REQUIRE(final.ok());
+  CHECK(final->is_final);
+  CHECK(final->text.empty());
+  CHECK(callbacks == 0);
+  CHECK((*asr)->Start({.sample_rate = 44100}, nullptr).status().IsInvalidArgument());
+
+  auto tts = reg.Make<Synthesizer>(nlohmann::json{{"name", "silence"}, {"ms_per_char", 20}});
+  REQUIRE(tts.ok());
+  std::vector<AudioFrame> frames;
+  auto speak = (*tts)->Start({.sample_rate = 8000}, [&](AudioFrame f) { frames.push_back(std::move(f)); });
+  REQUIRE(speak.ok());
+  REQUIRE((*speak)->Push("Hello there.").ok());  // 12 characters x 20 ms = 240 ms = 12 frames
+  CHECK(frames.size() == 12);
+  CHECK(frames.back().timestamp_ms == 220);
+  for (const auto& f : frames) {
+    CHECK(f.sample_rate == 8000);
+    CHECK(f.samples.size() == 160);
+  }
+  (*speak)->Cancel();
+  CHECK((*speak)->Push("More.").code() == Status::Code::kCancelled);
+  CHECK(reg.Make<Synthesizer>(nlohmann::json{{"name", "silence"}, {"ms_per_char", -1}}).status().IsInvalidArgument());
+}

@@ -1,0 +1,106 @@
+// A simulated caller over the network: it calls a running host (`infini serve`) the way a
+// phone would, speaking a scenario (docs/scenarios.md) with its own flite voice and hearing
+// the agent through its own recognizer.
+//
+//   auto r = infini::RunRemoteScenario("examples/scenarios/demo-hvac.json", "examples/businesses",
+//                                      {caller_ears.get(), voices.get()},
+//                                      {.url = "http://127.0.0.1:8080", .transport = infini::CallTransport::kNative});
+//   if (r.ok()) print(r->outcome.outcome, r->turns);
+//
+// Transports (docs/transports.md):
+//  - kTwilio: exactly what Twilio does. POST <url>/twilio/voice (form fields CallSid, From, To...,
+//    signed with X-Twilio-Signature when an auth token is given), read <Connect><Stream url>
+//    from the TwiML, open that WebSocket and send `connected`, `start` (customParameters from
+//    the TwiML), 20 ms μ-law 8 kHz `media` continuously, echo each `mark` once its audio has
+//    played, drop queued audio on `clear`, `stop` at the end. The outcome is not part of the
+//    Twilio protocol: RemoteCallResult::outcome_known is false unless the host says it (see
+//    RemoteCallOptions::outcome_lookup).
+//  - kNative: WS <url>/voice, `start`/`started`, PCM16 16 kHz (or Opus) binary frames both
+//    ways, JSON control; the host's `turn` timings and `end` outcome are collected.
+// Audio is sent continuously like a phone line (speech, else silence), in real time or, with
+// realtime = false, as fast as the host keeps up (bounded by fast_speedup).
+// Threading: blocking; one call per invocation; several may run at once on different threads.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "infini/call.h"
+#include "infini/dialogue.h"
+#include "infini/recognizer.h"
+#include "infini/status.h"
+#include "infini/synthesizer.h"
+
+namespace infini {
+
+enum class CallTransport { kTwilio, kNative };
+const char* CallTransportName(CallTransport t);  // "twilio" / "native"
+
+struct CallerSpeech {
+  Recognizer* ears = nullptr;     // the caller hears the agent with this
+  Synthesizer* mouth = nullptr;   // and speaks with this
+};
+
+struct RemoteCallOptions {
+  std::string url;                // the host: http://127.0.0.1:8080 (https:// → wss://)
+  CallTransport transport = CallTransport::kNative;
+  std::string native_format = "pcm16";  // or "opus" (native only)
+  bool realtime = true;           // 50 frames/s; false: up to fast_speedup times that
+  double fast_speedup = 4.0;
+  std::string twilio_auth_token;  // signs the webhook; empty: no X-Twilio-Signature header
+  std::string to = "+15125550100";  // the number called
+  std::string from;               // default: the scenario's caller phone
+  std::string business;           // native `start.business`; default: the scenario's business
+  std::string caller_voice = "rms";  // different from the agent's
+  int max_turns = 30;
+  int connect_timeout_ms = 5000;
+  int answer_timeout_ms = 20000;  // caller speech ended, no agent audio since: give up
+  int call_timeout_ms = 300000;   // whole call
+  std::function<void(const std::string&)> on_line;  // live progress, one line per event
+  // Twilio mode: asked for the outcome once the stream ended (e.g. the in-process host's record).
+  std::function<std::optional<CallOutcome>(const std::string& call_sid)> outcome_lookup;
+};
+
+// One agent reply as the caller experienced it, plus the host's own breakdown when it sent one.
+struct RemoteTurn {
+  std::string caller_said;        // the scenario line spoken
+  std::string agent_heard;        // what the caller's recognizer made of the reply
+  double reply_after_ms = 0;      // end of caller speech -> first reply audio received (incl. endpointing)
+  std::optional<TurnTimings> host;  // native `turn` event (ms on the host's clock)
+};
+
+struct RemoteCallResult {
+  std::string name;               // scenario name
+  std::string call_id;            // host call id (native) / CallSid (Twilio)
+  bool outcome_known = false;
+  CallOutcome outcome;
+  bool passed = false;            // every expectation met (false when the outcome is unknown)
+  bool expects_booking = false;
+  std::vector<std::string> failures;
+  std::vector<std::string> agent_transcript;   // host `transcript` events, role agent (native)
+  std::vector<RemoteTurn> turns;
+  std::string greeting_heard;
+  double greeting_after_ms = 0;   // stream open -> first agent audio
+  int frames_sent = 0, frames_received = 0, marks_echoed = 0, clears = 0;
+  double worst_send_lag_ms = 0;   // realtime pacing: how late the worst frame left
+};
+
+// Calls the host and plays the scenario. Errors (unreachable host, rejected webhook, bad
+// TwiML, a scenario that does not load) are a Status naming the URL and what failed.
+Result<RemoteCallResult> RunRemoteScenario(const std::string& scenario_path, const std::string& businesses_dir,
+                                           const CallerSpeech& speech, const RemoteCallOptions& options);
+
+// Parses {"type":"end","outcome":"booked","appointment":{...},...} (CallOutcomeJson), or an
+// object holding it under "outcome". Corruption naming the field when malformed.
+Result<CallOutcome> ParseCallOutcomeJson(std::string_view json);
+
+// The Stream url and its <Parameter>s from <Response><Connect><Stream url="...">.
+struct TwimlStream {
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> parameters;
+};
+Result<TwimlStream> ParseConnectStreamTwiml(std::string_view twiml);
+
+}  // namespace infini
