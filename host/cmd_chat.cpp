@@ -75,13 +75,27 @@ int RunChat(const ChatFlags& f) {
   infini::Conversation call(b, *calendar, outbox.get(), options);
   for (const auto& a : call.Start()) Emit(f, a);
   std::string line;
-  while (!call.ended()) {
+  while (true) {
+    if (call.ended()) {
+      // After a transfer the host may still learn it was not answered.
+      if (!call.outcome().transfer_to || !std::getline(std::cin, line)) break;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line != "#transfer-failed") break;
+      for (const auto& a : call.OnTransferFailed()) Emit(f, a);
+      continue;
+    }
     if (!std::getline(std::cin, line)) {
       for (const auto& a : call.OnHangup()) Emit(f, a);
       break;
     }
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (!f.json && !isatty(0)) std::cout << line << "\n";  // piped input: show what the caller said
+    // Control lines: "#dtmf 5125557788#" is keypad input; "#transfer-failed" means the
+    // transfer the call ended with was not answered.
+    if (line.rfind("#dtmf", 0) == 0) {
+      for (const auto& a : call.OnDtmf(std::string_view(line).substr(5))) Emit(f, a);
+      continue;
+    }
     for (const auto& a : call.OnUtterance(line)) Emit(f, a);
   }
   const auto& o = call.outcome();

@@ -30,6 +30,7 @@ struct Service {
   std::string price;
   bool emergency = false;
   std::string resource;  // required staff/resource; empty = any of `resources`
+  std::string safety_script;  // said before anything else when this (emergency) service is asked for
 };
 
 struct FaqEntry {
@@ -47,8 +48,9 @@ struct FlowState {
   std::string name;
   std::string prompt;               // what the agent says on entering (may hold {placeholders})
   std::vector<std::string> slots;   // slots this state collects
-  std::string action;               // "", "check_availability", "book", "offer_alternatives",
-                                    // "confirm", "send_sms", "transfer", "take_voicemail",
+  std::string action;               // "", "collect", "check_availability", "book",
+                                    // "offer_alternatives", "confirm", "send_sms", "transfer",
+                                    // "take_voicemail", "take_callback", "find_appointment",
                                     // "answer_faq", "hang_up"
   std::vector<FlowTransition> transitions;
 };
@@ -68,7 +70,13 @@ struct BusinessConfig {
   std::string vertical;
   std::string timezone;           // IANA, e.g. "America/Chicago"
   std::string phone;
-  std::string transfer_to;
+  std::string transfer_to;        // daytime: "talk to a person" and emergencies in business hours
+  std::string on_call;            // emergencies outside business hours (empty: transfer_to)
+  std::string safety_script;      // said first on any emergency (a service's own script wins)
+  std::string cancellation_policy;  // read when a caller moves or cancels ("24 hours notice...")
+  std::string sms_consent = "assume";  // "ask": ask before texting; "assume": text the number given; "never"
+  bool recognize_callers = true;  // greet returning callers by name from past appointments
+  bool keypad_fallback = true;    // offer the keypad after two failed answers for a slot
   std::string voice;
   std::string greeting;
   std::string privacy;

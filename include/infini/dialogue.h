@@ -49,17 +49,44 @@ struct Voicemail {
   std::string message;
 };
 
+// A callback task / lead: every call that does not end in a booking leaves one.
+struct CallbackTask {
+  std::string name;
+  std::string phone;      // E.164
+  std::string request;    // what they wanted ("AC repair", "talk to a person", the message)
+  std::string urgency;    // emergency | high | normal | low
+  std::string best_time;  // when to call back, as the caller said it ("" = any time)
+  std::string summary;    // one or two sentences for the owner
+};
+
+// An existing appointment the call moved or cancelled.
+struct ChangedAppointment {
+  std::string action;     // moved | cancelled
+  std::string id;         // calendar id
+  std::string service;
+  std::string from;       // old start, business-local "YYYY-MM-DDTHH:MM"
+  std::string to;         // new start ("" when cancelled)
+  std::string resource;
+};
+
 // The end of a call, as `infini chat --json` prints it (docs/chat.md).
 struct CallOutcome {
-  std::string outcome = "abandoned";  // booked | transferred | voicemail | answered | abandoned
+  std::string outcome = "abandoned";  // see CallOutcomeJson
   std::optional<BookedAppointment> appointment;
   std::vector<SentSms> sms;
   std::optional<std::string> transfer_to;
   std::optional<Voicemail> voicemail;
+  std::optional<CallbackTask> callback;      // set for every call that did not book
+  std::optional<ChangedAppointment> changed; // reschedule / cancel
+  std::string urgency = "normal";            // emergency | high | normal | low, for the whole call
+  std::optional<bool> sms_consent;           // the caller's answer when asked; nullopt = not asked
+  std::optional<std::string> returning_name; // the caller was recognised by number as this person
   std::vector<std::string> said;      // every agent utterance, in order (for evaluation)
 };
 
 // One JSON object, no newline: {"type":"end","outcome":...} exactly as docs/chat.md.
+// outcome is one of booked | rescheduled | cancelled | transferred | voicemail | callback |
+// answered | abandoned (docs/chat.md says which wins).
 std::string CallOutcomeJson(const CallOutcome& outcome);
 
 struct ConversationOptions {
@@ -80,6 +107,14 @@ class Conversation {
   std::vector<AgentAction> Start();                         // the greeting
   std::vector<AgentAction> OnUtterance(std::string_view text);  // one caller turn
   std::vector<AgentAction> OnSilence();                     // the caller said nothing
+  // Keypad input (DTMF), one key or several at a time: "5", "5125557788#". Keys answer what the
+  // agent asked: a phone number or a date (MMDD) ended by '#', 1/2/3 for an offered time, 1 yes /
+  // 2 no. '*' clears keys typed so far. Until a number is complete, returns no actions (keep listening).
+  std::vector<AgentAction> OnDtmf(std::string_view keys);
+  // The transfer this call ended with was not answered (the host saw no-answer/busy/failed). The
+  // caller is told, a high-urgency callback task is left, and the call goes on (ended() is false
+  // again until it ends). No-op unless the call ended in a transfer.
+  std::vector<AgentAction> OnTransferFailed();
   std::vector<AgentAction> OnHangup();                      // ends the call
 
   bool ended() const;

@@ -60,6 +60,7 @@ struct Scenario {
   std::map<std::string, std::vector<std::string>> answers;
   int64_t now_utc = 0;                // the scenario's "now", business-local, as UTC
   std::string calendar_json;          // pre-existing bookings ("" if none)
+  bool transfer_answered = true;      // false: a transfer is not answered (Conversation::OnTransferFailed)
   std::string expect_json;            // the "expect" object
 };
 Result<Scenario> LoadScenario(const std::string& scenario_path, const std::string& businesses_dir);

@@ -19,10 +19,12 @@ const std::set<std::string> kSlotTypes = {"name", "phone", "address", "vehicle",
                                           "service", "time", "staff_preference", "message"};
 const std::set<std::string> kActions = {"", "check_availability", "book", "offer_alternatives",
                                         "confirm", "send_sms", "transfer", "take_voicemail",
-                                        "answer_faq", "hang_up", "collect"};
+                                        "answer_faq", "hang_up", "collect", "take_callback",
+                                        "find_appointment"};
 const std::set<std::string> kTopFields = {
     "id", "name", "vertical", "timezone", "phone", "transfer_to", "hours", "resources", "staff",
-    "services", "collect", "faq", "greeting", "privacy", "voice", "prompts", "flow", "scheduling"};
+    "services", "collect", "faq", "greeting", "privacy", "voice", "prompts", "flow", "scheduling",
+    "on_call", "safety_script", "cancellation_policy", "sms_consent", "recognize_callers", "keypad_fallback"};
 
 class Checker {
  public:
@@ -143,6 +145,7 @@ Status ParseServices(const Checker& c, const json& services, BusinessConfig* biz
       svc.emergency = emergency->get<bool>();
     }
     if (auto st = GetString(c, s, "resource", path, &svc.resource, false); !st.ok()) return st;
+    if (auto st = GetString(c, s, "safety_script", path, &svc.safety_script, false); !st.ok()) return st;
     if (!svc.resource.empty() &&
         std::find(biz->resources.begin(), biz->resources.end(), svc.resource) == biz->resources.end())
       return c.Error(path + "resource", "'" + svc.resource + "' is not one of resources");
@@ -209,11 +212,26 @@ Status Validate(const Checker& c, const json& root, BusinessConfig* biz) {
   }
   if (auto st = GetString(c, root, "phone", "", &biz->phone, false); !st.ok()) return st;
   if (auto st = GetString(c, root, "transfer_to", "", &biz->transfer_to, false); !st.ok()) return st;
-  for (const auto* number : {&biz->phone, &biz->transfer_to}) {
+  if (auto st = GetString(c, root, "on_call", "", &biz->on_call, false); !st.ok()) return st;
+  for (const auto* number : {&biz->phone, &biz->transfer_to, &biz->on_call}) {
     if (number->empty()) continue;
     bool e164 = (*number)[0] == '+' && number->size() >= 8 && number->size() <= 16 &&
                 std::all_of(number->begin() + 1, number->end(), [](char ch) { return ch >= '0' && ch <= '9'; });
-    if (!e164) return c.Error(number == &biz->phone ? "phone" : "transfer_to", "not an E.164 number like +15125550100");
+    const char* field = number == &biz->phone ? "phone" : number == &biz->transfer_to ? "transfer_to" : "on_call";
+    if (!e164) return c.Error(field, "not an E.164 number like +15125550100");
+  }
+  if (auto st = GetString(c, root, "safety_script", "", &biz->safety_script, false); !st.ok()) return st;
+  if (auto st = GetString(c, root, "cancellation_policy", "", &biz->cancellation_policy, false); !st.ok()) return st;
+  if (auto st = GetString(c, root, "sms_consent", "", &biz->sms_consent, false); !st.ok()) return st;
+  if (biz->sms_consent.empty()) biz->sms_consent = "assume";
+  if (biz->sms_consent != "ask" && biz->sms_consent != "assume" && biz->sms_consent != "never")
+    return c.Error("sms_consent", "must be \"ask\", \"assume\" or \"never\", not '" + biz->sms_consent + "'");
+  for (auto [key, out] : {std::pair<const char*, bool*>{"recognize_callers", &biz->recognize_callers},
+                          std::pair<const char*, bool*>{"keypad_fallback", &biz->keypad_fallback}}) {
+    auto it = root.find(key);
+    if (it == root.end() || it->is_null()) continue;
+    if (!it->is_boolean()) return c.Error(key, "must be true or false");
+    *out = it->get<bool>();
   }
   if (auto st = GetString(c, root, "voice", "", &biz->voice, false); !st.ok()) return st;
   if (auto st = GetString(c, root, "greeting", "", &biz->greeting, false); !st.ok()) return st;
@@ -309,26 +327,29 @@ std::vector<FlowState> DefaultFlow() {
   return {
       State("greeting", "{greeting}", {}, "",
             {{"book", "collect"}, {"question", "faq"}, {"message", "voicemail"}, {"human", "transfer"},
-             {"emergency", "emergency"}, {"goodbye", "goodbye"}}),
-      State("collect", "", {"service", "time", "staff_preference", "name", "phone", "address", "vehicle"},
-            "collect", {{"done", "check"}, {"give_up", "voicemail"}}),
-      State("check", "", {}, "check_availability", {{"free", "confirm"}, {"taken", "alternatives"}}),
+             {"emergency", "emergency"}, {"reschedule", "existing"}, {"cancel", "existing"}, {"goodbye", "goodbye"}}),
+      State("collect", "", {"service", "staff_preference", "time"}, "collect",
+            {{"done", "check"}, {"give_up", "voicemail"}}),
+      State("check", "", {}, "check_availability", {{"free", "details"}, {"taken", "alternatives"}, {"none", "voicemail"}}),
       State("alternatives", "{unavailable_reason} I can do {alternatives}. Would one of those work?",
-            {"time"}, "offer_alternatives", {{"chosen", "confirm"}, {"refused", "voicemail"}}),
-      State("confirm", "Let me read that back: {service} on {when} with {resource}, for {name} at {phone}. Is that right?",
-            {}, "confirm", {{"yes", "book"}, {"no", "collect"}}),
+            {"time"}, "offer_alternatives", {{"chosen", "details"}, {"refused", "voicemail"}}),
+      State("details", "", {"name", "phone", "address", "vehicle"}, "collect", {{"done", "confirm"}}),
+      State("confirm", "", {}, "confirm", {{"yes", "book"}, {"no", "collect"}}),
       State("book", "", {}, "book", {{"booked", "sms"}, {"taken", "alternatives"}}),
-      State("sms", "You're all set {when}. I've sent a confirmation text to {phone}.", {}, "send_sms",
-            {{"done", "anything_else"}}),
+      State("sms", "", {}, "send_sms", {{"done", "anything_else"}}),
       State("anything_else", "Is there anything else I can help you with?", {}, "",
             {{"no", "goodbye"}, {"book", "collect"}, {"question", "faq"}}),
       State("faq", "{answer}", {}, "answer_faq", {{"done", "anything_else"}}),
-      State("voicemail", "I can take a message. What would you like to say?", {"message", "name", "phone"},
+      State("voicemail", "I can take a message. What message would you like to leave?", {"message", "name", "phone"},
             "take_voicemail", {{"done", "anything_else"}}),
+      State("existing", "", {}, "find_appointment",
+            {{"move", "collect"}, {"cancelled", "sms"}, {"not_found", "callback"}}),
+      State("callback", "", {"name", "phone"}, "take_callback", {{"done", "anything_else"}}),
       State("emergency", "That sounds like an emergency. If you are in danger, leave the building and call 911. "
                          "I'm connecting you to our on-call team now.",
-            {}, "transfer", {}),
-      State("transfer", "Let me connect you with someone who can help.", {}, "transfer", {}),
+            {}, "transfer", {{"unavailable", "callback"}, {"no_answer", "callback"}}),
+      State("transfer", "Let me connect you with someone who can help.", {}, "transfer",
+            {{"unavailable", "callback"}, {"no_answer", "callback"}}),
       State("goodbye", "Thanks for calling {business}. Goodbye!", {}, "hang_up", {}),
   };
 }

@@ -56,6 +56,11 @@ std::string SimulatedCaller::WhatWasAsked(const std::vector<std::string>& agent_
   if (Any(q, {"one of those", "which one would you like", "would that work", "does that work", "work for you instead"}))
     return "alternative";
   if (Any(q, {"what should i change", "what would you like to change"})) return "correction";
+  if (Any(q, {"send a text", "text message", "text you", "send you a text"})) return "sms_consent";
+  if (Any(q, {"best time to call", "when should we call", "good time to call"})) return "best_time";
+  if (Any(q, {"move it to another time, or cancel", "move it or cancel", "reschedule it or cancel"})) return "change_or_cancel";
+  if (Any(q, {"cancel it?", "want to cancel", "like me to cancel"})) return "confirm_cancel";
+  if (Any(q, {"which one is it", "which appointment"})) return "which_appointment";
   if (Any(q, {"message would you like", "your message", "what would you like to say", "what's the message",
               "what is the message"}))
     return "message";
@@ -76,6 +81,13 @@ std::string SimulatedCaller::WhatWasAsked(const std::vector<std::string>& agent_
 std::optional<std::string> SimulatedCaller::Reply(const std::vector<std::string>& agent_turn) {
   if (++turns_ > 30) return std::nullopt;  // a person gives up eventually
   std::string key = WhatWasAsked(agent_turn);
+  // Offered the keypad: a caller who has keys to press uses them.
+  if (answers_.count("keypad"))
+    for (const auto& line : agent_turn)
+      if (Lower(line).find("keypad") != std::string::npos) {
+        key = "keypad";
+        break;
+      }
   if (key == "opening") {
     if (!greeted_) {
       greeted_ = true;
@@ -98,6 +110,8 @@ std::optional<std::string> SimulatedCaller::Reply(const std::vector<std::string>
     if (key == "phone") return std::string("The number I'm calling from.");
     if (key == "staff_preference") return std::string("No preference, anyone is fine.");
     if (key == "rescue") return std::string("Just take a message, please.");
+    if (key == "sms_consent") return std::string("Yes, please.");
+    if (key == "best_time") return std::string("Any time is fine.");
   }
   // Not understood, or nothing to say to it: a short hesitation, then give up.
   if (++unknown_ > 2) return std::nullopt;
@@ -145,6 +159,9 @@ Status PreloadBookings(const std::string& json_array, const BusinessConfig& busi
     a.end_utc = dialogue::LocalToUtc(business.timezone, start + s->minutes);
     a.customer_name = e.value("name", "Existing customer");
     a.customer_phone = e.value("phone", "");
+    a.address = e.value("address", "");
+    if (e.contains("vehicle") && e["vehicle"].is_string()) a.notes = "Vehicle: " + e["vehicle"].get<std::string>();
+    if (e.contains("id") && e["id"].is_string()) a.id = e["id"].get<std::string>();
     auto booked = calendar.Book(a);
     if (!booked.ok()) return Status::InvalidArgument(path + ": " + booked.status().message());
   }
@@ -186,6 +203,8 @@ Result<Scenario> LoadScenario(const std::string& scenario_path, const std::strin
           if (v.is_string()) s.answers[it.key()].push_back(v.get<std::string>());
     }
   if (sc.contains("calendar")) s.calendar_json = sc["calendar"].dump();
+  if (sc.contains("transfer_answered") && sc["transfer_answered"].is_boolean())
+    s.transfer_answered = sc["transfer_answered"].get<bool>();
   s.expect_json = sc["expect"].dump();
   auto now = LocalTimeToUtc(str(sc, "now"), s.business.timezone);
   if (!now.ok()) return Status::InvalidArgument(scenario_path + ": now: " + now.status().message());
@@ -252,6 +271,28 @@ std::vector<std::string> CheckExpectations(const Scenario& scenario, const CallO
   }
   if (ex.contains("voicemail_name") && (!o.voicemail || o.voicemail->name != str(ex, "voicemail_name")))
     fail("voicemail_name: expected '" + str(ex, "voicemail_name") + "', got '" + (o.voicemail ? o.voicemail->name : "") + "'");
+  // Issue 10: callbacks, urgency, consent, changes to existing appointments, returning callers.
+  const CallbackTask no_callback;
+  const CallbackTask& cb = o.callback ? *o.callback : no_callback;
+  if (ex.contains("callback") && ex["callback"].is_boolean() && ex["callback"].get<bool>() != o.callback.has_value())
+    fail(std::string("callback: expected ") + (ex["callback"].get<bool>() ? "a callback task" : "no callback task"));
+  expect_eq("callback_urgency", cb.urgency);
+  expect_eq("callback_name", cb.name);
+  expect_eq("callback_phone", cb.phone);
+  if (ex.contains("callback_contains")) {
+    std::string all = Lower(cb.request + " | " + cb.best_time + " | " + cb.summary);
+    if (all.find(Lower(str(ex, "callback_contains"))) == std::string::npos)
+      fail("callback_contains: callback '" + all + "' lacks '" + str(ex, "callback_contains") + "'");
+  }
+  expect_eq("urgency", o.urgency);
+  if (ex.contains("sms_consent") && ex["sms_consent"].is_boolean() &&
+      (!o.sms_consent || *o.sms_consent != ex["sms_consent"].get<bool>()))
+    fail(std::string("sms_consent: expected ") + (ex["sms_consent"].get<bool>() ? "true" : "false") + ", got " +
+         (o.sms_consent ? (*o.sms_consent ? "true" : "false") : "not asked"));
+  expect_eq("changed", o.changed ? o.changed->action : "");
+  expect_eq("changed_from", o.changed ? o.changed->from : "");
+  expect_eq("changed_to", o.changed ? o.changed->to : "");
+  expect_eq("returning_caller", o.returning_name.value_or(""));
   if (ex.contains("max_agent_turns") && ex["max_agent_turns"].is_number_integer() &&
       int(o.said.size()) > ex["max_agent_turns"].get<int>())
     fail("max_agent_turns: the agent spoke " + std::to_string(o.said.size()) + " times");
@@ -273,6 +314,7 @@ Result<ScenarioResult> RunScenarioFile(const std::string& scenario_path, const s
   Conversation call(sc.business, calendar, &outbox, options);
   SimulatedCaller person(sc.says_first, sc.answers);
   std::vector<std::string> turn;
+  bool transfer_failed = false;
   auto take = [&](const std::vector<AgentAction>& actions) {
     for (const auto& a : actions)
       if (a.kind == AgentAction::Kind::kSay) {
@@ -290,7 +332,14 @@ Result<ScenarioResult> RunScenarioFile(const std::string& scenario_path, const s
       break;
     }
     r.transcript.push_back("caller: " + *reply);
-    take(call.OnUtterance(*reply));
+    // "#dtmf 5125557788#" is keypad input, as `infini chat` reads it.
+    if (reply->rfind("#dtmf", 0) == 0) take(call.OnDtmf(std::string_view(*reply).substr(5)));
+    else take(call.OnUtterance(*reply));
+    if (call.ended() && call.outcome().transfer_to && !sc.transfer_answered && !transfer_failed) {
+      transfer_failed = true;
+      r.transcript.push_back("(the transfer is not answered)");
+      take(call.OnTransferFailed());
+    }
   }
 
   const CallOutcome& o = call.outcome();
