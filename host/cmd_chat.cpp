@@ -11,6 +11,7 @@
 #include "infini/business.h"
 #include "infini/dialogue.h"
 #include "infini/simulation.h"
+#include "infini/store.h"
 
 namespace {
 
@@ -23,8 +24,97 @@ struct ChatFlags {
   bool json = false;
 };
 
+// With --db: SMS go to the store's outbox, tied to the call.
+class StoreOutbox : public infini::Messenger {
+ public:
+  StoreOutbox(infini::Store& store, int64_t call_id) : store_(store), call_id_(call_id) {}
+  infini::Result<std::string> Send(const infini::Message& m) override {
+    auto id = store_.QueueSms(m.to, m.body, call_id_);
+    if (!id.ok()) return id.status();
+    return "outbox-" + std::to_string(id.value());
+  }
+  std::string name() const override { return "store-outbox"; }
+
+ private:
+  infini::Store& store_;
+  int64_t call_id_;
+};
+
+// With --db: every turn of the transcript goes to the store as it happens.
+struct Recorder {
+  infini::Store* store = nullptr;
+  int64_t call_id = 0;
+  int index = 0;
+  void Turn(const std::string& speaker, const std::string& text) {
+    if (!store || text.empty()) return;
+    infini::TurnRecord t;
+    t.call_id = call_id;
+    t.index = index++;
+    t.speaker = speaker;
+    t.text = text;
+    if (auto st = store->AddTurn(t); !st.ok()) std::cerr << "infini chat: --db: transcript: " << st.ToString() << "\n";
+  }
+};
+Recorder g_recorder;
+
+// Writes what the call did: actions, voicemail, callback task, and the call's outcome.
+void RecordOutcome(infini::Store& store, int64_t call_id, const infini::BusinessConfig& b,
+                   const infini::CallOutcome& o, int64_t now_utc) {
+  using nlohmann::ordered_json;
+  auto warn = [](const infini::Status& st) {
+    if (!st.ok()) std::cerr << "infini chat: --db: " << st.ToString() << "\n";
+  };
+  auto action = [&](const std::string& kind, const ordered_json& detail) {
+    warn(store.AddAction(call_id, kind, detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)).status());
+  };
+  if (o.appointment)
+    action("book", {{"id", o.appointment->id}, {"service", o.appointment->service}, {"start", o.appointment->start},
+                    {"resource", o.appointment->resource}, {"name", o.appointment->name}, {"phone", o.appointment->phone}});
+  if (o.changed)
+    action(o.changed->action == "moved" ? "move" : "cancel",
+           {{"id", o.changed->id}, {"service", o.changed->service}, {"from", o.changed->from}, {"to", o.changed->to},
+            {"resource", o.changed->resource}});
+  for (const auto& s : o.sms) action("sms", {{"to", s.to}, {"text", s.text}});
+  if (o.sms_consent) action("sms_consent", {{"consent", *o.sms_consent}});
+  if (o.transfer_to) action("transfer", {{"to", *o.transfer_to}});
+  if (o.voicemail) {
+    infini::VoicemailRecord v;
+    v.call_id = call_id;
+    v.business_id = b.id;
+    v.caller_name = o.voicemail->name;
+    v.caller_phone = o.voicemail->phone;
+    v.message = o.voicemail->message;
+    v.created_utc = now_utc;
+    warn(store.AddVoicemail(v).status());
+    action("voicemail", {{"name", v.caller_name}, {"phone", v.caller_phone}, {"message", v.message}});
+  }
+  std::string summary;
+  if (o.callback) {
+    infini::CallbackRecord c;
+    c.call_id = call_id;
+    c.business_id = b.id;
+    c.caller_name = o.callback->name;
+    c.caller_phone = o.callback->phone;
+    c.request = o.callback->request;
+    c.urgency = o.callback->urgency;
+    c.best_time = o.callback->best_time;
+    c.summary = o.callback->summary;
+    c.created_utc = now_utc;
+    warn(store.AddCallback(c).status());
+    action("callback", {{"urgency", c.urgency}, {"request", c.request}});
+    summary = c.summary;
+  } else if (o.appointment) {
+    summary = "Booked " + o.appointment->service + " at " + o.appointment->start + " for " + o.appointment->name + ".";
+  } else if (o.changed) {
+    summary = "Moved " + o.changed->service + " from " + o.changed->from + " to " + o.changed->to + ".";
+  }
+  if (o.urgency != "normal") summary += " Urgency: " + o.urgency + ".";
+  warn(store.EndCall(call_id, o.outcome, summary, now_utc));
+}
+
 void Emit(const ChatFlags& f, const infini::AgentAction& a) {
   using Kind = infini::AgentAction::Kind;
+  if (a.kind == Kind::kSay) g_recorder.Turn("agent", a.text);
   if (f.json) {
     if (a.kind == Kind::kSay)  // replace invalid UTF-8 the caller may have sent rather than throw
       std::cout << nlohmann::ordered_json{{"type", "say"}, {"text", a.text}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -53,12 +143,41 @@ int RunChat(const ChatFlags& f) {
     }
     options.now_utc = now.value();
   }
+  std::unique_ptr<infini::Store> store;
+  std::unique_ptr<infini::Calendar> memory_calendar;
+  std::unique_ptr<infini::Messenger> outbox;
+  infini::Calendar* calendar = nullptr;
+  int64_t call_id = 0;
   if (!f.db.empty()) {
-    std::cerr << "infini chat: --db: the SQLite store is not built into this binary yet\n";
-    return 2;
+    infini::StoreOptions so;
+    so.path = f.db;
+    auto opened = infini::Store::Open(so);
+    if (!opened.ok()) {
+      std::cerr << "infini chat: --db: " << opened.status().message() << "\n";
+      return 2;
+    }
+    store = std::move(opened.value());
+    infini::CallRecord rec;
+    rec.business_id = b.id;
+    rec.from_phone = f.caller;
+    rec.to_phone = b.phone;
+    rec.provider_call_id = "chat";
+    rec.started_utc = options.now_utc;
+    auto id = store->StartCall(rec);
+    if (!id.ok()) {
+      std::cerr << "infini chat: --db: " << id.status().message() << "\n";
+      return 2;
+    }
+    call_id = id.value();
+    options.call_id = std::to_string(call_id);
+    calendar = &store->calendar();
+    outbox = std::make_unique<StoreOutbox>(*store, call_id);
+    g_recorder = Recorder{store.get(), call_id, 0};
+  } else {
+    memory_calendar = infini::NewMemoryCalendar();
+    calendar = memory_calendar.get();
+    outbox = infini::NewOutboxMessenger();
   }
-  auto calendar = infini::NewMemoryCalendar();
-  auto outbox = infini::NewOutboxMessenger();
   if (!f.calendar.empty()) {
     std::ifstream in(f.calendar);
     if (!in) {
@@ -67,7 +186,7 @@ int RunChat(const ChatFlags& f) {
     }
     std::stringstream text;
     text << in.rdbuf();
-    if (auto st = infini::PreloadBookings(text.str(), b, *calendar); !st.ok()) {
+    if (auto st = infini::PreloadBookings(text.str(), b, *calendar); !st.ok() && !(store && st.message().find("exists") != std::string::npos)) {
       std::cerr << "infini chat: " << f.calendar << ": " << st.message() << "\n";
       return 2;
     }
@@ -81,6 +200,7 @@ int RunChat(const ChatFlags& f) {
       if (!call.outcome().transfer_to || !std::getline(std::cin, line)) break;
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line != "#transfer-failed") break;
+      g_recorder.Turn("caller", line);
       for (const auto& a : call.OnTransferFailed()) Emit(f, a);
       continue;
     }
@@ -92,6 +212,7 @@ int RunChat(const ChatFlags& f) {
     if (!f.json && !isatty(0)) std::cout << line << "\n";  // piped input: show what the caller said
     // Control lines: "#dtmf 5125557788#" is keypad input; "#transfer-failed" means the
     // transfer the call ended with was not answered.
+    g_recorder.Turn("caller", line.empty() ? "(silence)" : line);
     if (line.rfind("#dtmf", 0) == 0) {
       for (const auto& a : call.OnDtmf(std::string_view(line).substr(5))) Emit(f, a);
       continue;
@@ -99,6 +220,7 @@ int RunChat(const ChatFlags& f) {
     for (const auto& a : call.OnUtterance(line)) Emit(f, a);
   }
   const auto& o = call.outcome();
+  if (store) RecordOutcome(*store, call_id, b, o, options.now_utc);
   if (f.json) {
     std::cout << infini::CallOutcomeJson(o) << "\n";
   } else {

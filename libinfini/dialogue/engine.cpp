@@ -572,6 +572,7 @@ struct Conversation::Impl {
     if (slot == "time") {
       if (!booking.service || TimeReady()) return false;
       if (booking.day) AskTimeOn(*booking.day);
+      else if (booking.moving) AskSlot("time", Prompt("ask_new_time", "What day and time would you like to move it to?"));
       else AskSlot("time", Prompt("ask_time", "What day and time would you like to come in?"));
       return true;
     }
@@ -840,19 +841,24 @@ struct Conversation::Impl {
     return options.caller_phone;
   }
 
+  // A text is read later: "on Thursday, December 10 at 10 AM", never "tomorrow".
+  std::string WhenAbsolute(LocalMinute t) const {
+    return "on " + dialogue::SayDay(t, -10 * kDayMinutes) + " at " + dialogue::SayClock(int(t % kDayMinutes));
+  }
+
   std::string SmsText() const {
     const std::string contact = ". Reply or call " + (biz.phone.empty() ? std::string("us") : biz.phone) + " to change it.";
     if (outcome.changed && outcome.changed->action == "cancelled") {
       const Service* s = biz.FindService(outcome.changed->service);
       LocalMinute from = 0;
       dialogue::ParseLocal(outcome.changed->from, &from);
-      return biz.name + ": your " + dialogue::LowerFirst(s ? s->name : "appointment") + " " + When(from) +
+      return biz.name + ": your " + dialogue::LowerFirst(s ? s->name : "appointment") + " " + WhenAbsolute(from) +
              " is cancelled. Call " + (biz.phone.empty() ? std::string("us") : biz.phone) + " to book again.";
     }
     const Service* s = biz.FindService(*booking.service);
     std::string when = When(booking.held->start);
     if (outcome.changed)
-      return biz.name + ": your " + dialogue::LowerFirst(s->name) + " has been moved to " + when + contact;
+      return biz.name + ": your " + dialogue::LowerFirst(s->name) + " has been moved to " + WhenAbsolute(booking.held->start) + contact;
     return biz.name + ": your " + dialogue::LowerFirst(s->name) + " is booked " + when +
            (MentionResource() ? " with " + booking.held->resource : "") + contact;
   }
