@@ -120,6 +120,24 @@ void BindStore(py::module_& m) {
       .def_readwrite("config_json", &ScriptRecord::config_json)
       .def_readwrite("created_utc", &ScriptRecord::created_utc);
 
+  Record<OrganizationRecord>(m, "OrganizationRecord")
+      .def_readwrite("id", &OrganizationRecord::id)
+      .def_readwrite("name", &OrganizationRecord::name)
+      .def_readwrite("created_utc", &OrganizationRecord::created_utc);
+  Record<UserRecord>(m, "UserRecord")
+      .def_readwrite("id", &UserRecord::id)
+      .def_readwrite("organization_id", &UserRecord::organization_id)
+      .def_readwrite("name", &UserRecord::name)
+      .def_readwrite("role", &UserRecord::role)
+      .def_readwrite("token_hash", &UserRecord::token_hash)
+      .def_readwrite("created_utc", &UserRecord::created_utc);
+  Record<VoiceConfigRecord>(m, "VoiceConfigRecord")
+      .def_readwrite("business_id", &VoiceConfigRecord::business_id)
+      .def_readwrite("voice_name", &VoiceConfigRecord::voice_name)
+      .def_readwrite("tts_provider", &VoiceConfigRecord::tts_provider)
+      .def_readwrite("options_json", &VoiceConfigRecord::options_json)
+      .def_readwrite("updated_utc", &VoiceConfigRecord::updated_utc);
+
   using GilFree = py::call_guard<py::gil_scoped_release>;
   py::class_<Store>(m, "Store",
                     "The SQLite store. Store.open(path) creates and migrates the file; every method "
@@ -179,6 +197,18 @@ void BindStore(py::module_& m) {
              return Unwrap(s.SaveScript(b, json));
            }, py::arg("business_id"), py::arg("config_json"), GilFree(), "Returns the new version.")
       .def("latest_script", [](Store& s, const std::string& b) { return Unwrap(s.LatestScript(b)); },
+           py::arg("business_id"), GilFree())
+      .def("add_organization", [](Store& s, const OrganizationRecord& o) { Check(s.AddOrganization(o)); },
+           py::arg("organization"), GilFree())
+      .def("get_organization", [](Store& s, const std::string& id) { return Unwrap(s.GetOrganization(id)); },
+           py::arg("id"), GilFree())
+      .def("add_user", [](Store& s, const UserRecord& u) { return Unwrap(s.AddUser(u)); }, py::arg("user"),
+           GilFree(), "Returns the user id. Store only a hash of the token, never the token.")
+      .def("find_user_by_token_hash", [](Store& s, const std::string& h) { return Unwrap(s.FindUserByTokenHash(h)); },
+           py::arg("token_hash"), GilFree())
+      .def("put_voice_config", [](Store& s, const VoiceConfigRecord& v) { Check(s.PutVoiceConfig(v)); },
+           py::arg("voice"), GilFree())
+      .def("get_voice_config", [](Store& s, const std::string& b) { return Unwrap(s.GetVoiceConfig(b)); },
            py::arg("business_id"), GilFree());
 }
 

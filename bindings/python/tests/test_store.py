@@ -101,6 +101,30 @@ class StoreTest(unittest.TestCase):
         store.add_voicemail(infini.VoicemailRecord(business_id="salon", caller_name="Dana", message="call me"))
         self.assertEqual(store.list_voicemails("salon")[0].message, "call me")
 
+    def test_organizations_users_and_voice_configs(self):
+        store = infini.Store.open(self.path)
+        store.add_organization(infini.OrganizationRecord(id="org1", name="Cut & Color"))
+        self.assertEqual(store.get_organization("org1").name, "Cut & Color")
+        with self.assertRaises(infini.NotFoundError):
+            store.get_organization("org2")
+        user_id = store.add_user(infini.UserRecord(organization_id="org1", name="Ana", role="owner",
+                                                   token_hash="h" * 64))
+        self.assertGreater(user_id, 0)
+        found = store.find_user_by_token_hash("h" * 64)
+        self.assertEqual((found.id, found.name, found.role), (user_id, "Ana", "owner"))
+        with self.assertRaises(infini.NotFoundError):
+            store.find_user_by_token_hash("nope")
+        store.put_voice_config(infini.VoiceConfigRecord(business_id="salon", voice_name="slt",
+                                                        tts_provider="flite", options_json="{}"))
+        store.put_voice_config(infini.VoiceConfigRecord(business_id="salon", voice_name="kal16",
+                                                        tts_provider="flite", options_json="{}"))
+        self.assertEqual(store.get_voice_config("salon").voice_name, "kal16")
+        # Reopened from the file: what was written is there.
+        del store
+        again = infini.Store.open(self.path)
+        self.assertEqual(again.get_voice_config("salon").voice_name, "kal16")
+        self.assertEqual(again.get_organization("org1").name, "Cut & Color")
+
     def test_errors(self):
         with open(self.path, "wb") as f:
             f.write(b"this is not a database" * 100)
