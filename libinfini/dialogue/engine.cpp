@@ -576,7 +576,7 @@ struct Conversation::Impl {
       else AskSlot("time", Prompt("ask_time", "What day and time would you like to come in?"));
       return true;
     }
-    if (!biz.Collects(slot)) return false;
+    if (!biz.Collects(slot) || booking.moving) return false;  // a move keeps the details on file
     if (slot == "name" && !booking.name) return AskSlot("name", Prompt("ask_name", "May I have your name, please?")), true;
     if (slot == "phone" && !booking.phone)
       return AskSlot("phone", Prompt("ask_phone", "What's the best phone number to reach you?")), true;
@@ -957,7 +957,7 @@ struct Conversation::Impl {
                 ") needs a call back about: " + t.request + (t.best_time.empty() ? "" : "; best time: " + t.best_time) +
                 "." + (urgent ? " Urgency " + t.urgency + "." : "");
     outcome.callback = t;
-    std::string when = cb.best_time.empty() || cb.best_time == "any time" ? "" : " " + cb.best_time;
+    std::string when = cb.best_time.empty() || cb.best_time == "any time" ? "" : " " + dialogue::LowerFirst(cb.best_time);
     if (urgent) {
       Say(Fill(Prompt("callback_saved_urgent", "I've marked this urgent, and someone will call you back at {phone} as soon as possible."),
                {{"phone", dialogue::SayPhone(t.phone)}}));
@@ -1087,7 +1087,7 @@ struct Conversation::Impl {
     b.phone = a.customer_phone.empty() ? booking.phone : std::optional<std::string>(a.customer_phone);
     b.address = a.address.empty() ? booking.address : std::optional<std::string>(a.address);
     if (a.notes.rfind("Vehicle: ", 0) == 0) b.vehicle = a.notes.substr(9, a.notes.find(';') == std::string::npos ? std::string::npos : a.notes.find(';') - 9);
-    if (!b.vehicle) b.vehicle = booking.vehicle.value_or("on file");
+    if (!b.vehicle) b.vehicle = booking.vehicle;
     b.staff = booking.staff;
     // A new time said with the request ("move it to Friday at 2") carries over.
     b.day = booking.day;
@@ -1230,7 +1230,8 @@ struct Conversation::Impl {
                                       "August", "September", "October", "November", "December"};
       int month = std::stoi(k.substr(0, k.size() - 2)), day = std::stoi(k.substr(k.size() - 2));
       if (month >= 1 && month <= 12 && day >= 1 && day <= 31)
-        return "on " + std::string(kMonths[month - 1]) + " " + std::to_string(day);
+        return "on " + std::string(kMonths[month - 1]) + " " + std::to_string(day) +
+               (day % 10 == 1 && day != 11 ? "st" : day % 10 == 2 && day != 12 ? "nd" : day % 10 == 3 && day != 13 ? "rd" : "th");
       return std::string("hmm");
     }
     return k;  // a phone number, or digits for whatever was asked
