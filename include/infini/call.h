@@ -66,6 +66,10 @@ class VoiceCall {
 
   virtual Status Start() = 0;                          // speaks the greeting
   virtual Status PushFrame(const AudioFrame& frame) = 0;  // one inbound frame at options.sample_rate
+  // A caller turn that arrived as text rather than speech (keypad digits collected by the
+  // transport): answered like a recognizer final, with the same timings (speech_end_ms is
+  // when the text arrived; asr_final_ms equals it).
+  virtual Status PushText(const std::string& text) = 0;
   virtual Status Hangup() = 0;                         // the caller hung up
   // True while the agent's last answer is still to be played by the transport; the
   // transport clears it when playback ends (barge-in is judged against it).

@@ -110,6 +110,19 @@ class VoiceCallImpl final : public VoiceCall {
     return s;
   }
 
+  Status PushText(const std::string& text) override {
+    if (ended()) return Status::OK();
+    TurnTimings t;
+    t.speech_end_ms = Ms();
+    t.asr_final_ms = t.speech_end_ms;
+    t.caller_text = text;
+    auto actions = text.empty() ? conversation_.OnSilence() : conversation_.OnUtterance(text);
+    t.decision_ms = Ms();
+    Status s = Act(actions, &t);
+    turns_log_.push_back(t);
+    return s;
+  }
+
   Status Hangup() override {
     if (!conversation_.ended()) conversation_.OnHangup();
     return Status::OK();

@@ -1,0 +1,84 @@
+// `infini serve`: the HTTP + WebSocket host (Twilio webhooks and Media Streams, the native
+// /voice socket). Wiring only: options come from LoadServerConfig, the rest is infini::Server.
+#include <csignal>
+#include <cstdio>
+
+#include "commands.h"
+#include "infini/log.h"
+#include "infini/server.h"
+
+namespace {
+
+struct ServeFlags {
+  std::string config;
+  std::vector<std::string> businesses;
+  std::string host;
+  int port = -1;
+  std::string store;
+  bool verbose = false;
+};
+
+int RunServe(const ServeFlags& f) {
+  infini::Result<infini::ServerOptions> loaded =
+      f.config.empty() ? infini::ParseServerConfig(nlohmann::json::object(), "") : infini::LoadServerConfig(f.config);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "infini serve: %s\n", loaded.status().ToString().c_str());
+    return 2;
+  }
+  infini::ServerOptions o = std::move(loaded).value();
+  for (const auto& b : f.businesses) o.business_files.push_back(b);
+  if (o.business_files.empty()) o.business_files.push_back(INFINI_SOURCE_DIR "/examples/businesses/hvac.json");
+  if (!f.host.empty()) o.host = f.host;
+  if (f.port >= 0) o.port = f.port;
+  if (!f.store.empty()) o.store_path = f.store;
+  if (f.verbose) infini::SetLogLevel(infini::LogLevel::kDebug);
+  o.on_call_log = [](const std::string& line) {
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+  };
+
+  // Block the stop signals before threads start, then wait for one here.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+  auto server = infini::Server::Create(o);
+  if (!server.ok()) {
+    std::fprintf(stderr, "infini serve: %s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  if (auto s = (*server)->Start(); !s.ok()) {
+    std::fprintf(stderr, "infini serve: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::printf("infini serve: listening on http://%s:%d (Twilio webhook: POST /twilio/voice; native: ws /voice)\n",
+              o.host.c_str(), (*server)->port());
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&stop, &sig);
+  std::printf("infini serve: %s, ending live calls\n", sig == SIGINT ? "interrupted" : "terminated");
+  (*server)->Stop();
+  auto st = (*server)->stats();
+  std::printf("infini serve: %lld calls, %lld HTTP requests, %lld bad messages\n",
+              static_cast<long long>(st.calls_started), static_cast<long long>(st.http_requests),
+              static_cast<long long>(st.bad_messages));
+  return 0;
+}
+
+infini::host::RegisterCommand reg{{"serve", 1, [](CLI::App& app) {
+  auto flags = std::make_shared<ServeFlags>();
+  auto* sub = app.add_subcommand("serve", "Run the receptionist host: Twilio voice webhook + Media Streams, native "
+                                          "/voice WebSocket (docs/twilio-setup.md).");
+  sub->footer(infini::ServerConfigHelp());
+  sub->add_option("--config", flags->config, "JSON config file (keys below)");
+  sub->add_option("--business", flags->businesses, "business config file (repeatable; adds to the config's)");
+  sub->add_option("--host", flags->host, "interface to listen on (overrides the config)");
+  sub->add_option("--port", flags->port, "port (overrides the config; 0 = ephemeral)");
+  sub->add_option("--store", flags->store, "SQLite database file (overrides the config)");
+  sub->add_flag("--verbose", flags->verbose, "debug logging");
+  return std::function<int()>([flags] { return RunServe(*flags); });
+}}};
+
+}  // namespace

@@ -1,0 +1,34 @@
+// CallControl: changing a live phone call from outside its media stream — transfer to a
+// human, hang up. For Twilio this is the REST "update call" with new TwiML (<Dial>, <Hangup>).
+//
+//   std::shared_ptr<infini::CallControl> control = MakeTwilioCallControl(...);  // cloud layer
+//   server_options.call_control = control;       // infini/server.h
+//   control->Transfer("CA123...", "+15125550199");
+//
+// The server records every request in the store (an action row: "transfer" or "hangup",
+// with the target and this control's answer) and then ends the call's media stream,
+// whether or not a CallControl is configured; without one (or when it fails), ending
+// the stream is all that happens: Twilio then runs the TwiML after <Connect>, which
+// for our webhook is nothing, so the call ends.
+// Threading: implementations must be thread-safe (called from the server's workers)
+// and may block (a REST request).
+#pragma once
+
+#include <string>
+
+#include "infini/status.h"
+
+namespace infini {
+
+class CallControl {
+ public:
+  virtual ~CallControl() = default;
+  // Connect the caller to `target` (E.164 number or SIP URI). `call_sid` is the
+  // provider's call id (Twilio CallSid).
+  virtual Status Transfer(const std::string& call_sid, const std::string& target) = 0;
+  // End the call.
+  virtual Status Hangup(const std::string& call_sid) = 0;
+  virtual std::string name() const = 0;  // for the action row and logs, e.g. "twilio-rest"
+};
+
+}  // namespace infini

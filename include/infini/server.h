@@ -1,0 +1,134 @@
+// Server: the host's HTTP + WebSocket front door — Twilio webhooks and Media Streams, the
+// native wideband /voice socket, and mounted handlers (REST API, dashboard).
+//
+//   infini::ServerOptions o;  o.port = 8080;  o.public_url = "https://rx.example.com";
+//   o.twilio_auth_token = getenv("TWILIO_AUTH_TOKEN");  o.business_files = {"hvac.json"};
+//   auto server = infini::Server::Create(o);        // loads businesses, providers, store
+//   (*server)->Mount("/api/v1", api_handler);        // before Start
+//   (*server)->Start();  ...  (*server)->Stop();
+//
+// Routes: POST /twilio/voice (signed webhook → <Connect><Stream> TwiML), POST /twilio/status
+// (status callbacks onto the call row), WS /twilio/stream (Media Streams), WS /voice (native,
+// docs/native-transport.md), mounted prefixes, anything else 404 JSON.
+// Threading: libwebsockets runs on ONE event-loop thread that owns every socket. Each call's
+// pipeline (ASR, dialogue, TTS, store writes) and every mounted handler run on a pool of
+// worker threads; frames and events cross by queues with lws_cancel_service wake-ups.
+// Create/Mount/Start/Stop from one controlling thread; port() and stats() from any.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "infini/business.h"
+#include "infini/call.h"
+#include "infini/http.h"
+#include "infini/status.h"
+
+namespace infini {
+
+class CallControl;
+class Recognizer;
+class Store;
+class Synthesizer;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";  // interface to listen on ("0.0.0.0" for all)
+  int port = 8080;                 // 0 = an ephemeral port (read it back with port())
+  // The URL Twilio reaches this server at (e.g. "https://abc.ngrok.app"); webhook signatures
+  // are checked against public_url + path, and the TwiML stream URL is wss://<its host>/twilio/stream.
+  // Empty: http://<host>:<port> (tests, a LAN).
+  std::string public_url;
+  // Twilio auth token (env TWILIO_AUTH_TOKEN). Empty: POST /twilio/voice is refused (403)
+  // unless allow_unsigned_webhooks.
+  std::string twilio_auth_token;
+  bool allow_unsigned_webhooks = false;  // development only; logged loudly
+
+  // Businesses: config files (infini/business.h) and/or parsed configs. A Twilio call picks
+  // the business whose "phone" equals the number called ("To"); a native call names it by
+  // id; otherwise the first one answers.
+  std::vector<std::string> business_files;
+  std::vector<BusinessConfig> businesses;
+
+  std::string store_path = ":memory:";  // SQLite file (infini/store.h)
+  // Provider specs for ProviderRegistry::Builtin() (a name, an object, or a fallback chain).
+  nlohmann::json recognizer = "pocketsphinx";
+  nlohmann::json synthesizer = "flite";
+  nlohmann::json language_model = nullptr;  // accepted and logged; the rule NLU is used today
+  // Or providers built by the embedder (then the specs above are ignored). Must outlive the server.
+  Recognizer* recognizer_instance = nullptr;
+  Synthesizer* synthesizer_instance = nullptr;
+  Store* store_instance = nullptr;
+  std::shared_ptr<CallControl> call_control;  // null: record + end the stream (call_control.h)
+
+  int worker_threads = 4;           // pipeline + handler pool (0 = hardware threads)
+  // Sample rate the pipeline runs at for Twilio's 8 kHz μ-law: 16000 resamples up
+  // (the embedded recognizer is wideband), 8000 runs narrowband.
+  int twilio_pipeline_rate = 16000;
+  // Outbound audio is paced at real time (20 ms frames, up to 40 ms ahead). Tests turn it
+  // off to run calls faster than real time; the native socket can also ask for "pacing":"none".
+  bool pace_output = true;
+  int64_t now_utc = 0;              // the dialogue's clock (0 = real time); scenario tests fix it
+  VoiceCallOptions call;            // VAD/turn tuning, agent voice (overridden by the business voice)
+  size_t max_body_bytes = 1 << 20;  // larger HTTP bodies get 413
+  size_t max_ws_message_bytes = 1 << 16;  // larger WebSocket messages close the socket (1009)
+  int start_timeout_ms = 10000;     // a stream that sends no "start" in time is closed
+  int idle_timeout_ms = 60000;      // a call with no inbound frame for this long is ended
+  int max_call_seconds = 3600;
+  // A client that stops reading: once this much outbound data is waiting on its socket the
+  // call is ended (its row closed with what was collected).
+  size_t max_outbound_queue_bytes = 4 << 20;
+  std::function<void(const std::string& line)> on_call_log;  // human call start/end lines (default: INFINI_LOG info)
+};
+
+struct ServerStats {
+  int64_t http_requests = 0;
+  int64_t active_calls = 0;
+  int64_t calls_started = 0;
+  int64_t calls_ended = 0;
+  int64_t bad_messages = 0;     // malformed/unknown frames (each logged)
+  int64_t frames_in = 0;
+  int64_t frames_out = 0;
+};
+
+// `infini serve`'s config file: one JSON object; every key optional (defaults above).
+//   {"host": "0.0.0.0", "port": 8080, "public_url": "https://rx.example.com",
+//    "businesses": ["businesses/hvac.json"], "store": "infini.db",
+//    "recognizer": "pocketsphinx", "synthesizer": "flite", "language_model": null,
+//    "workers": 4, "twilio_pipeline_rate": 16000, "agent_voice": "slt", "end_silence_ms": 600,
+//    "max_body_bytes": 1048576, "start_timeout_ms": 10000, "idle_timeout_ms": 60000,
+//    "max_call_seconds": 3600, "allow_unsigned_webhooks": false}
+// Relative paths are relative to the config file. Secrets come from the environment, never
+// the file: TWILIO_AUTH_TOKEN; INFINI_PUBLIC_URL and INFINI_PORT override the file.
+// `getenv` is injectable for tests (nullptr = ::getenv). InvalidArgument names the key.
+Result<ServerOptions> ParseServerConfig(const nlohmann::json& config, const std::string& base_dir,
+                                        std::function<const char*(const char*)> getenv = nullptr);
+Result<ServerOptions> LoadServerConfig(const std::string& path,
+                                       std::function<const char*(const char*)> getenv = nullptr);
+// The keys and environment variables above, for --help.
+std::string ServerConfigHelp();
+
+class Server {
+ public:
+  // Loads business configs and providers and opens the store; nothing listens yet.
+  // InvalidArgument/NotFound naming the bad option or file.
+  static Result<std::unique_ptr<Server>> Create(const ServerOptions& options);
+  virtual ~Server() = default;  // Stop()s
+
+  // Route every request whose path starts with `prefix` ("/api/v1", "/") to `handler`,
+  // longest prefix first. Before Start(). The handler runs on a worker thread.
+  virtual void Mount(const std::string& prefix, HttpHandler handler) = 0;
+  // Binds and starts the event loop thread. IOError when the port cannot be bound.
+  virtual Status Start() = 0;
+  // Ends every live call (rows closed with what was collected), closes sockets, joins threads.
+  virtual void Stop() = 0;
+  virtual int port() const = 0;  // the bound port (after Start)
+  virtual ServerStats stats() const = 0;
+  virtual Store& store() = 0;
+};
+
+}  // namespace infini

@@ -1,0 +1,672 @@
+// One call's pipeline on the worker pool: wire audio -> VoiceCall -> wire audio, and the
+// call's row, turns, actions and outcome in the store.
+#include "call_session.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "infini/base64.h"
+#include "infini/g711.h"
+#include "infini/log.h"
+#include "infini/messenger.h"
+#include "infini/twilio.h"
+
+namespace infini::server {
+
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+// ---------------------------------------------------------------- WorkerPool
+
+WorkerPool::WorkerPool(int threads) {
+  for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { Run(); });
+}
+WorkerPool::~WorkerPool() { Stop(); }
+
+void WorkerPool::Post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    tasks_.push_back(std::move(task));
+  }
+  cv_.notify_one();
+}
+
+void WorkerPool::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && threads_.empty()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+void WorkerPool::Run() {
+  for (;;) {
+    std::function<void()> task;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
+      if (tasks_.empty()) return;  // stopping and nothing left
+      task = std::move(tasks_.front());
+      tasks_.pop_front();
+    }
+    task();
+  }
+}
+
+// ---------------------------------------------------------------- Outlet
+
+bool Outlet::Push(OutItem item) {
+  if (gone_ || overflowed_) return false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (close_requested_) return false;
+    bytes_ += item.data.size();
+    items_.push_back(std::move(item));
+    if (bytes_ > max_bytes_) {
+      overflowed_ = true;
+      abort_ = true;
+    }
+  }
+  wake_(id_);
+  return !overflowed_;
+}
+
+void Outlet::Clear(std::string clear_message) {
+  if (gone_) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::deque<OutItem> kept;
+    for (auto& it : items_) {
+      if (it.kind == OutItem::Kind::kText) {
+        kept.push_back(std::move(it));
+      } else {
+        bytes_ -= it.data.size();
+      }
+    }
+    items_ = std::move(kept);
+    if (!clear_message.empty()) {
+      bytes_ += clear_message.size();
+      items_.push_front({OutItem::Kind::kText, std::move(clear_message), false});
+    }
+  }
+  wake_(id_);
+}
+
+void Outlet::NotifyWhenDrained(std::function<void()> on_drained) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    on_drained_ = std::move(on_drained);
+  }
+  wake_(id_);
+}
+
+void Outlet::Close(int code, std::string reason) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    close_requested_ = true;
+    close_code_ = code;
+    close_reason_ = std::move(reason);
+  }
+  wake_(id_);
+}
+
+void Outlet::Abort(std::string reason) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    close_reason_ = std::move(reason);
+  }
+  abort_ = true;
+  wake_(id_);
+}
+
+Outlet::PopResult Outlet::Pop(OutItem& out, bool audio_due) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (items_.empty()) return PopResult::kEmpty;
+  if (items_.front().kind == OutItem::Kind::kAudio && !audio_due) return PopResult::kAudioNotDue;
+  out = std::move(items_.front());
+  items_.pop_front();
+  bytes_ -= out.data.size();
+  return PopResult::kPopped;
+}
+
+bool Outlet::closing(int& code, std::string& reason) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!close_requested_ || !items_.empty()) return false;
+  code = close_code_;
+  reason = close_reason_;
+  return true;
+}
+
+bool Outlet::aborting() { return abort_.load(); }
+
+std::function<void()> Outlet::TakeDrainedCallbackIfEmpty() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!items_.empty() || !on_drained_) return nullptr;
+  auto cb = std::move(on_drained_);
+  on_drained_ = nullptr;
+  return cb;
+}
+
+void Outlet::MarkGone() { gone_ = true; }
+
+size_t Outlet::queued_bytes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return bytes_;
+}
+
+// ---------------------------------------------------------------- store messenger
+
+namespace {
+
+// SMS confirmations go to the store's outbox (a sender delivers them; see the cloud issue).
+class StoreMessenger final : public Messenger {
+ public:
+  StoreMessenger(Store& store, int64_t call_row) : store_(store), row_(call_row) {}
+  Result<std::string> Send(const Message& m) override {
+    if (m.to.empty() || m.body.empty()) return Status::InvalidArgument("sms: empty recipient or body");
+    auto id = store_.QueueSms(m.to, m.body, row_);
+    if (!id.ok()) return id.status();
+    return std::to_string(id.value());
+  }
+  std::string name() const override { return "store-outbox"; }
+
+ private:
+  Store& store_;
+  int64_t row_;
+};
+
+std::string Summary(const CallOutcome& o) {
+  if (o.appointment)
+    return fmt::format("booked {} at {} for {}", o.appointment->service, o.appointment->start, o.appointment->name);
+  if (o.transfer_to) return fmt::format("transferred to {}", *o.transfer_to);
+  if (o.voicemail) return fmt::format("message from {}: {}", o.voicemail->name, o.voicemail->message);
+  return o.outcome;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- CallSession
+
+CallSession::~CallSession() = default;
+
+void CallSession::Post(InEvent event) {
+  bool schedule = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // A worker far behind (a blocked provider): drop audio beyond ~20 s, keep control events.
+    if (event.kind == InEvent::Kind::kAudio && inbox_.size() > 1000) {
+      if (dropped_++ % 250 == 0)
+        INFINI_LOG(kWarn, "call {}: pipeline is {} events behind; dropping inbound audio ({} so far)", row_.load(),
+                   inbox_.size(), dropped_);
+      return;
+    }
+    inbox_.push_back(std::move(event));
+    if (!scheduled_) schedule = scheduled_ = true;
+  }
+  if (schedule) ctx_->pool->Post([self = shared_from_this()] { self->Drain(); });
+}
+
+void CallSession::Drain() {
+  for (int n = 0; n < 64; ++n) {  // then yield the worker to other calls
+    InEvent e;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (inbox_.empty()) {
+        scheduled_ = false;
+        return;
+      }
+      e = std::move(inbox_.front());
+      inbox_.pop_front();
+    }
+    Handle(e);
+  }
+  ctx_->pool->Post([self = shared_from_this()] { self->Drain(); });
+}
+
+std::string CallSession::Tag() const {
+  return start_.provider_call_id.empty() ? fmt::format("call {}", row_.load())
+                                         : fmt::format("call {} ({})", row_.load(), start_.provider_call_id);
+}
+
+void CallSession::Handle(InEvent& e) {
+  if (finished_) return;
+  switch (e.kind) {
+    case InEvent::Kind::kStart: OnStart(e.start); break;
+    case InEvent::Kind::kAudio: if (started_ && !ending_) OnAudio(e.bytes); break;
+    case InEvent::Kind::kDtmf: if (started_ && !ending_) OnDtmf(e.digit); break;
+    case InEvent::Kind::kMarkPlayed: if (started_) OnMarkPlayed(e.text); break;
+    case InEvent::Kind::kHangup:
+      if (!close_reason_.size()) close_reason_ = e.text;
+      outlet_->Close(1000, "hangup");
+      OnClosed(e.text);
+      break;
+    case InEvent::Kind::kClosed: OnClosed(e.text); break;
+    case InEvent::Kind::kDrained: OnDrained(); break;
+  }
+}
+
+void CallSession::OnStart(const CallStart& s) {
+  if (started_) {
+    INFINI_LOG(kWarn, "{}: second start message ignored", Tag());
+    return;
+  }
+  start_ = s;
+  started_at_ = Clock::now();
+  const ServerOptions& o = *ctx_->options;
+  Store& store = *ctx_->store;
+  int64_t row = s.existing_row;
+  if (row == 0) {
+    CallRecord rec;
+    rec.business_id = s.business->id;
+    rec.provider_call_id = s.provider_call_id;
+    rec.from_phone = s.from;
+    rec.to_phone = s.to;
+    auto id = store.StartCall(rec);
+    if (!id.ok()) {
+      INFINI_LOG(kError, "call from {}: cannot record the call: {}", s.from, id.status().ToString());
+      SendEvent(json{{"event", "error"}, {"message", "store unavailable"}}.dump());
+      outlet_->Close(1011, "store unavailable");
+      finished_ = true;
+      return;
+    }
+    row = id.value();
+  } else {
+    (void)store.UpdateCallStatus(row, "in-progress");
+  }
+  row_ = row;
+  if (start_.provider_call_id.empty() && start_.transport == "native") start_.provider_call_id = "";
+  if (ctx_->register_sid && !s.provider_call_id.empty()) ctx_->register_sid(s.provider_call_id, row, true);
+  ctx_->active_calls->fetch_add(1);
+  ctx_->calls_started->fetch_add(1);
+  started_ = true;
+  ctx_->call_log(fmt::format("call {} started: {} from {} to {} ({}){}", row, s.transport,
+                             s.from.empty() ? "unknown" : s.from, s.to.empty() ? "-" : s.to, s.business->id,
+                             s.provider_call_id.empty() ? "" : ", CallSid " + s.provider_call_id));
+  if (s.send_events) SendEvent(json{{"event", "started"}, {"call_id", std::to_string(row)}}.dump());
+
+  // Codecs and rate conversion between the wire and the pipeline.
+  if (s.wire_rate != s.pipeline_rate) {
+    auto up = Resampler::Create({.from_hz = s.wire_rate, .to_hz = s.pipeline_rate});
+    auto down = Resampler::Create({.from_hz = s.pipeline_rate, .to_hz = s.wire_rate});
+    if (!up.ok() || !down.ok()) {
+      INFINI_LOG(kError, "{}: resampler: {}", Tag(), (up.ok() ? down.status() : up.status()).ToString());
+      Finish("resampler unavailable");
+      return;
+    }
+    up_ = std::move(up).value();
+    down_ = std::move(down).value();
+  }
+  if (s.format == WireFormat::kOpus) {
+    auto dec = OpusDecoder::Create({.sample_rate = s.wire_rate});
+    auto enc = OpusEncoder::Create({.sample_rate = s.wire_rate});
+    if (!dec.ok() || !enc.ok()) {
+      INFINI_LOG(kError, "{}: opus: {}", Tag(), (dec.ok() ? enc.status() : dec.status()).ToString());
+      Finish("opus unavailable");
+      return;
+    }
+    opus_in_ = std::move(dec).value();
+    opus_out_ = std::move(enc).value();
+  }
+
+  messenger_ = std::make_unique<StoreMessenger>(store, row);
+  ConversationOptions co;
+  co.caller_phone = s.from;
+  co.call_id = std::to_string(row);
+  co.now_utc = o.now_utc;
+  conversation_ = std::make_unique<Conversation>(*s.business, store.calendar(), messenger_.get(), co);
+  VoiceCallOptions vo = o.call;
+  vo.sample_rate = s.pipeline_rate;
+  if (!s.business->voice.empty()) vo.agent_voice = s.business->voice;
+  auto sink = [this](AudioFrame f) { AgentFrame(std::move(f)); };
+  auto call = VoiceCall::Create(*s.business, *conversation_, *ctx_->recognizer, *ctx_->synthesizer, vo, sink);
+  if (!call.ok() && vo.agent_voice != o.call.agent_voice) {
+    INFINI_LOG(kWarn, "{}: business voice '{}' failed ({}); using '{}'", Tag(), vo.agent_voice,
+               call.status().ToString(), o.call.agent_voice);
+    vo.agent_voice = o.call.agent_voice;
+    call = VoiceCall::Create(*s.business, *conversation_, *ctx_->recognizer, *ctx_->synthesizer, vo, sink);
+  }
+  if (!call.ok()) {
+    INFINI_LOG(kError, "{}: cannot start the pipeline: {}", Tag(), call.status().ToString());
+    SendEvent(json{{"event", "error"}, {"message", call.status().ToString()}}.dump());
+    Finish("pipeline unavailable");
+    return;
+  }
+  call_ = std::move(call).value();
+  Status st = call_->Start();
+  if (!st.ok()) INFINI_LOG(kWarn, "{}: greeting: {}", Tag(), st.ToString());
+  AfterStep();
+}
+
+void CallSession::OnAudio(const std::vector<uint8_t>& bytes) {
+  // 1. Wire bytes -> PCM16 at the wire rate.
+  in_pcm_.clear();
+  switch (start_.format) {
+    case WireFormat::kUlaw8k:
+      in_pcm_.resize(bytes.size());
+      g711::DecodeUlaw(bytes, in_pcm_);
+      break;
+    case WireFormat::kPcm16:
+      in_pcm_.resize(bytes.size() / 2);
+      std::memcpy(in_pcm_.data(), bytes.data(), in_pcm_.size() * 2);  // little-endian host
+      break;
+    case WireFormat::kOpus: {
+      AudioFrame f;
+      Status s = opus_in_->Decode(bytes, f);
+      if (!s.ok()) {
+        INFINI_LOG(kWarn, "{}: bad opus packet ({} bytes): {}; concealed", Tag(), bytes.size(), s.ToString());
+        if (!opus_in_->Conceal(f).ok()) return;
+      }
+      in_pcm_ = std::move(f.samples);
+      break;
+    }
+  }
+  // 2. Wire rate -> pipeline rate, cut into 20 ms frames.
+  if (up_) {
+    (void)up_->Process(in_pcm_, in_rate_pcm_);
+  } else {
+    in_rate_pcm_.insert(in_rate_pcm_.end(), in_pcm_.begin(), in_pcm_.end());
+  }
+  const size_t n = static_cast<size_t>(AudioFrame::SamplesPerFrame(start_.pipeline_rate));
+  size_t used = 0;
+  while (in_rate_pcm_.size() - used >= n && !finished_ && !ending_) {
+    AudioFrame f;
+    f.sample_rate = start_.pipeline_rate;
+    f.samples.assign(in_rate_pcm_.begin() + static_cast<long>(used), in_rate_pcm_.begin() + static_cast<long>(used + n));
+    used += n;
+    Status s = call_->PushFrame(f);
+    if (!s.ok()) INFINI_LOG(kWarn, "{}: frame: {}", Tag(), s.ToString());
+    AfterStep();
+  }
+  in_rate_pcm_.erase(in_rate_pcm_.begin(), in_rate_pcm_.begin() + static_cast<long>(used));
+  if (!dtmf_.empty() && Clock::now() - dtmf_at_ > std::chrono::milliseconds(2000)) FlushDtmf();
+}
+
+void CallSession::OnDtmf(char digit) {
+  INFINI_LOG(kInfo, "{}: keypad {}", Tag(), digit);
+  if (digit == '#') {
+    FlushDtmf();
+    return;
+  }
+  dtmf_ += digit;
+  dtmf_at_ = Clock::now();
+}
+
+void CallSession::FlushDtmf() {
+  if (dtmf_.empty() || !call_) return;
+  std::string digits = std::move(dtmf_);
+  dtmf_.clear();
+  (void)ctx_->store->AddAction(row_, "dtmf", json{{"digits", digits}}.dump());
+  Status s = call_->PushText(digits);
+  if (!s.ok()) INFINI_LOG(kWarn, "{}: keypad turn: {}", Tag(), s.ToString());
+  AfterStep();
+}
+
+void CallSession::OnMarkPlayed(const std::string& name) {
+  if (call_ && name == last_mark_) call_->SetAgentSpeaking(false);
+}
+
+void CallSession::AgentFrame(AudioFrame f) {
+  utterance_audio_ = true;
+  if (down_) {
+    (void)down_->Process(f.samples, out_wire_);
+  } else {
+    out_wire_.insert(out_wire_.end(), f.samples.begin(), f.samples.end());
+  }
+  const size_t n = static_cast<size_t>(AudioFrame::SamplesPerFrame(start_.wire_rate));
+  size_t whole = out_wire_.size() / n * n;
+  if (whole == 0) return;
+  EmitWire(std::span<const int16_t>(out_wire_.data(), whole));
+  out_wire_.erase(out_wire_.begin(), out_wire_.begin() + static_cast<long>(whole));
+}
+
+void CallSession::EmitWire(std::span<const int16_t> pcm) {
+  const size_t n = static_cast<size_t>(AudioFrame::SamplesPerFrame(start_.wire_rate));
+  for (size_t i = 0; i + n <= pcm.size(); i += n) {
+    std::span<const int16_t> frame = pcm.subspan(i, n);
+    OutItem item;
+    item.kind = OutItem::Kind::kAudio;
+    switch (start_.format) {
+      case WireFormat::kUlaw8k:
+        scratch_.resize(n);
+        g711::EncodeUlaw(frame, scratch_);
+        FormatOutboundMedia(start_.stream_sid, scratch_, item.data);
+        break;
+      case WireFormat::kPcm16:
+        item.binary = true;
+        item.data.assign(reinterpret_cast<const char*>(frame.data()), n * 2);
+        break;
+      case WireFormat::kOpus: {
+        AudioFrame f;
+        f.sample_rate = start_.wire_rate;
+        f.samples.assign(frame.begin(), frame.end());
+        if (!opus_out_->Encode(f, scratch_).ok()) continue;
+        item.binary = true;
+        item.data.assign(reinterpret_cast<const char*>(scratch_.data()), scratch_.size());
+        break;
+      }
+    }
+    ctx_->frames_out->fetch_add(1, std::memory_order_relaxed);
+    if (!outlet_->Push(std::move(item)) && outlet_->overflowed()) return;
+  }
+}
+
+void CallSession::EndUtterance() {
+  if (down_) {
+    (void)down_->Flush(out_wire_);
+    down_->Reset();
+  }
+  const size_t n = static_cast<size_t>(AudioFrame::SamplesPerFrame(start_.wire_rate));
+  if (!out_wire_.empty()) {
+    out_wire_.resize((out_wire_.size() + n - 1) / n * n, 0);  // pad the last frame with silence
+    EmitWire(out_wire_);
+    out_wire_.clear();
+  }
+  last_mark_ = fmt::format("agent-{}", ++marks_sent_);
+  OutItem mark;
+  mark.kind = OutItem::Kind::kMark;
+  if (start_.format == WireFormat::kUlaw8k) {
+    MediaStreamMessage m;
+    m.event = MediaStreamMessage::Event::kMark;
+    m.stream_sid = start_.stream_sid;
+    m.mark_name = last_mark_;
+    mark.data = FormatMediaStreamMessage(m);
+  } else {
+    mark.data = json{{"event", "mark"}, {"name", last_mark_}}.dump();
+  }
+  outlet_->Push(std::move(mark));
+  utterance_audio_ = false;
+}
+
+void CallSession::SendEvent(const std::string& text) {
+  if (!start_.send_events) return;
+  outlet_->Push({OutItem::Kind::kText, text, false});
+}
+
+void CallSession::AfterStep() {
+  if (!call_) return;
+  // Barge-in: the caller spoke over the agent. Drop what is queued, tell the far end.
+  if (call_->barge_ins() != barge_ins_seen_) {
+    barge_ins_seen_ = call_->barge_ins();
+    out_wire_.clear();
+    if (down_) down_->Reset();
+    utterance_audio_ = false;
+    std::string clear;
+    if (start_.format == WireFormat::kUlaw8k) {
+      MediaStreamMessage m;
+      m.event = MediaStreamMessage::Event::kClear;
+      m.stream_sid = start_.stream_sid;
+      clear = FormatMediaStreamMessage(m);
+    } else {
+      clear = json{{"event", "clear"}}.dump();
+    }
+    outlet_->Clear(std::move(clear));
+    INFINI_LOG(kInfo, "{}: barge-in: playback cleared", Tag());
+  }
+  RecordNewTurns();  // transcripts first, so a client has the words when the mark arrives
+  if (utterance_audio_) EndUtterance();
+  if (outlet_->overflowed()) {
+    INFINI_LOG(kWarn, "{}: the client stopped reading ({} bytes waiting); ending the call", Tag(),
+               outlet_->queued_bytes());
+    close_reason_ = "client stopped reading";
+    outlet_->Abort("client stopped reading");
+    Finish("client stopped reading");
+    return;
+  }
+  if (call_->ended() && !ending_) {
+    // The agent said goodbye (or transfers): let it be heard, then act and close.
+    ending_ = true;
+    std::weak_ptr<CallSession> weak = shared_from_this();
+    outlet_->NotifyWhenDrained([weak] {
+      if (auto self = weak.lock()) self->Post(InEvent::Of(InEvent::Kind::kDrained));
+    });
+  }
+}
+
+void CallSession::RecordNewTurns() {
+  Store& store = *ctx_->store;
+  const auto& turns = call_->turns();
+  const auto& said = conversation_->outcome().said;
+  auto add = [&](TurnRecord t) {
+    t.call_id = row_;
+    t.index = turn_index_++;
+    Status s = store.AddTurn(t);
+    if (!s.ok()) INFINI_LOG(kWarn, "{}: turn not stored: {}", Tag(), s.ToString());
+  };
+  for (; turns_recorded_ < turns.size(); ++turns_recorded_) {
+    const TurnTimings& t = turns[turns_recorded_];
+    TurnRecord r;
+    r.speaker = "caller";
+    r.text = t.caller_text;
+    r.caller_speech_end_ms = static_cast<int64_t>(t.speech_end_ms);
+    r.asr_final_ms = static_cast<int64_t>(t.asr_final_ms);
+    r.decision_ms = static_cast<int64_t>(t.decision_ms);
+    if (t.tts_first_audio_ms > 0) r.tts_first_audio_ms = static_cast<int64_t>(t.tts_first_audio_ms);
+    if (t.first_frame_out_ms > 0) r.first_frame_out_ms = static_cast<int64_t>(t.first_frame_out_ms);
+    add(r);
+    SendEvent(json{{"event", "transcript"}, {"role", "caller"}, {"text", t.caller_text}, {"final", true}}.dump(
+        -1, ' ', false, json::error_handler_t::replace));
+    json timings = {{"speech_end_ms", t.speech_end_ms},
+                    {"asr_final_ms", t.asr_final_ms},
+                    {"decision_ms", t.decision_ms},
+                    {"tts_first_audio_ms", t.tts_first_audio_ms},
+                    {"first_frame_out_ms", t.first_frame_out_ms},
+                    {"latency_ms", t.first_frame_out_ms > 0 ? t.latency_ms() : 0.0},
+                    {"endpoint_silence_ms", ctx_->options->call.turn.end_silence_ms}};
+    SendEvent(json{{"event", "turn"}, {"index", turns_recorded_}, {"timings", timings}}.dump());
+  }
+  for (; said_recorded_ < said.size(); ++said_recorded_) {
+    TurnRecord r;
+    r.speaker = "agent";
+    r.text = said[said_recorded_];
+    add(r);
+    SendEvent(json{{"event", "transcript"}, {"role", "agent"}, {"text", r.text}, {"final", true}}.dump(
+        -1, ' ', false, json::error_handler_t::replace));
+  }
+}
+
+void CallSession::OnDrained() {
+  if (finished_) return;
+  const CallOutcome& o = conversation_->outcome();
+  Store& store = *ctx_->store;
+  const std::string via = ctx_->call_control ? ctx_->call_control->name() : "media-stream";
+  if (o.transfer_to) {
+    Status s = ctx_->call_control ? ctx_->call_control->Transfer(start_.provider_call_id, *o.transfer_to)
+                                  : Status::OK();
+    (void)store.AddAction(row_, "transfer",
+                          json{{"target", *o.transfer_to}, {"via", via}, {"status", s.ToString()}}.dump());
+    if (!s.ok()) INFINI_LOG(kWarn, "{}: transfer to {} failed: {}", Tag(), *o.transfer_to, s.ToString());
+  } else {
+    Status s = ctx_->call_control ? ctx_->call_control->Hangup(start_.provider_call_id) : Status::OK();
+    (void)store.AddAction(row_, "hangup", json{{"by", "agent"}, {"via", via}, {"status", s.ToString()}}.dump());
+  }
+  close_reason_ = "agent ended the call";
+  Finish(o.outcome);
+  outlet_->Close(1000, "call ended");
+}
+
+void CallSession::OnClosed(const std::string& reason) {
+  if (finished_) return;
+  if (close_reason_.empty()) close_reason_ = reason;
+  if (!started_) {
+    INFINI_LOG(kInfo, "stream closed before start: {}", reason);
+    finished_ = true;
+    return;
+  }
+  if (call_ && !call_->ended()) {
+    (void)call_->Hangup();
+    (void)ctx_->store->AddAction(row_, "hangup", json{{"by", "caller"}, {"reason", reason}}.dump());
+  }
+  Finish(reason);
+}
+
+void CallSession::Finish(const std::string& why) {
+  if (finished_) return;
+  finished_ = true;
+  if (!started_) return;
+  Store& store = *ctx_->store;
+  std::string outcome = "abandoned", summary = why;
+  json end = {{"event", "end"}};
+  if (conversation_) {
+    if (call_) RecordNewTurns();
+    const CallOutcome& o = conversation_->outcome();
+    outcome = o.outcome;
+    summary = Summary(o);
+    if (o.appointment) {
+      const auto& a = *o.appointment;
+      (void)store.AddAction(row_, "book",
+                            json{{"service", a.service}, {"start", a.start}, {"resource", a.resource},
+                                 {"name", a.name}, {"phone", a.phone}, {"address", a.address}, {"id", a.id}}
+                                .dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+    for (const auto& sms : o.sms)
+      (void)store.AddAction(row_, "sms", json{{"to", sms.to}, {"text", sms.text}}.dump(-1, ' ', false, json::error_handler_t::replace));
+    if (o.voicemail) {
+      VoicemailRecord v;
+      v.call_id = row_;
+      v.business_id = start_.business->id;
+      v.caller_name = o.voicemail->name;
+      v.caller_phone = o.voicemail->phone;
+      v.message = o.voicemail->message;
+      (void)store.AddVoicemail(v);
+      (void)store.AddAction(row_, "voicemail", json{{"name", v.caller_name}, {"phone", v.caller_phone}}.dump(
+                                                   -1, ' ', false, json::error_handler_t::replace));
+    }
+    end["outcome"] = json::parse(CallOutcomeJson(o), nullptr, false);
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - started_at_).count();
+  UsageRecord usage;
+  usage.call_id = row_;
+  usage.business_id = start_.business->id;
+  usage.kind = "call_seconds";
+  usage.quantity = seconds;
+  (void)store.AddUsage(usage);
+  Status s = store.EndCall(row_, outcome, summary);
+  if (!s.ok()) INFINI_LOG(kError, "{}: cannot close the call row: {}", Tag(), s.ToString());
+  SendEvent(end.dump(-1, ' ', false, json::error_handler_t::replace));
+
+  std::vector<double> lat;
+  if (call_)
+    for (const auto& t : call_->turns())
+      if (t.first_frame_out_ms > 0) lat.push_back(t.latency_ms());
+  std::sort(lat.begin(), lat.end());
+  ctx_->call_log(fmt::format("call {} ended after {:.0f} s ({}): {} — {}; {} turns{}", row_.load(), seconds,
+                             close_reason_.empty() ? why : close_reason_, outcome, summary,
+                             call_ ? call_->turns().size() : 0,
+                             lat.empty() ? "" : fmt::format(", median reply latency {:.0f} ms", lat[lat.size() / 2])));
+  if (ctx_->register_sid && !start_.provider_call_id.empty()) ctx_->register_sid(start_.provider_call_id, row_, false);
+  ctx_->active_calls->fetch_sub(1);
+  ctx_->calls_ended->fetch_add(1);
+  // Free the pipeline now; the session object itself goes when the socket does.
+  call_.reset();
+  conversation_.reset();
+  messenger_.reset();
+}
+
+}  // namespace infini::server

@@ -1,0 +1,205 @@
+// One live call on the server: the network side (Outlet, loop thread) and the pipeline side
+// (CallSession, a strand on the worker pool). Internal to libinfini/server.
+//
+//   loop thread:  bytes from the socket --Post(InEvent)--> CallSession (worker strand)
+//   worker:       VoiceCall frames --> encode --> Outlet::PushAudio --wake--> loop writes them
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "infini/business.h"
+#include "infini/call.h"
+#include "infini/call_control.h"
+#include "infini/dialogue.h"
+#include "infini/opus_codec.h"
+#include "infini/recognizer.h"
+#include "infini/resampler.h"
+#include "infini/server.h"
+#include "infini/store.h"
+#include "infini/synthesizer.h"
+
+namespace infini::server {
+
+// FIFO thread pool. Post from any thread; Stop() runs what is queued, then joins.
+class WorkerPool {
+ public:
+  explicit WorkerPool(int threads);
+  ~WorkerPool();
+  void Post(std::function<void()> task);
+  void Stop();
+
+ private:
+  void Run();
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// What the pipeline hands the network thread for one socket, in order. Thread-safe.
+struct OutItem {
+  enum class Kind { kAudio, kText, kMark };
+  Kind kind = Kind::kAudio;
+  std::string data;     // the message as it goes on the wire
+  bool binary = false;  // a binary WebSocket message (native audio)
+};
+
+class Outlet {
+ public:
+  using Wake = std::function<void(uint64_t conn_id)>;
+  Outlet(uint64_t conn_id, Wake wake, size_t max_bytes) : id_(conn_id), wake_(std::move(wake)), max_bytes_(max_bytes) {}
+
+  // Worker side. Each returns false once the socket is gone or the queue overflowed.
+  bool Push(OutItem item);
+  // Barge-in: drops queued audio and marks, then `clear_message` goes out first.
+  void Clear(std::string clear_message);
+  // Once everything queued has been written, `on_drained` runs (on the loop thread; it
+  // must only post). Then the session decides and calls Close().
+  void NotifyWhenDrained(std::function<void()> on_drained);
+  void Close(int code, std::string reason);  // close after what is queued
+  void Abort(std::string reason);            // drop the connection now (client not reading)
+
+  // Loop side.
+  enum class PopResult { kEmpty, kAudioNotDue, kPopped };
+  // Takes the next item; audio only when `audio_due` (pacing), other items always.
+  PopResult Pop(OutItem& out, bool audio_due);
+  bool closing(int& code, std::string& reason);
+  bool aborting();
+  std::function<void()> TakeDrainedCallbackIfEmpty();
+  void MarkGone();  // the socket closed: later pushes are dropped
+  bool gone() const { return gone_.load(); }
+  bool overflowed() const { return overflowed_.load(); }
+  size_t queued_bytes();
+
+ private:
+  uint64_t id_;
+  Wake wake_;
+  size_t max_bytes_;
+  std::mutex mu_;
+  std::deque<OutItem> items_;
+  size_t bytes_ = 0;
+  std::function<void()> on_drained_;
+  bool close_requested_ = false;
+  int close_code_ = 1000;
+  std::string close_reason_;
+  std::atomic<bool> abort_{false};
+  std::atomic<bool> gone_{false};
+  std::atomic<bool> overflowed_{false};
+};
+
+// Shared server state a session needs (owned by the server, outlives every session).
+struct SessionContext {
+  const ServerOptions* options = nullptr;
+  Store* store = nullptr;
+  Recognizer* recognizer = nullptr;
+  Synthesizer* synthesizer = nullptr;
+  CallControl* call_control = nullptr;
+  WorkerPool* pool = nullptr;
+  std::function<void(const std::string&)> call_log;
+  std::atomic<int64_t>* active_calls = nullptr;
+  std::atomic<int64_t>* calls_started = nullptr;
+  std::atomic<int64_t>* calls_ended = nullptr;
+  std::atomic<int64_t>* frames_out = nullptr;
+  // Live sessions by provider call id (Twilio CallSid) so status callbacks find their row.
+  std::function<void(const std::string& call_sid, int64_t row, bool live)> register_sid;
+};
+
+enum class WireFormat { kUlaw8k, kPcm16, kOpus };
+
+struct CallStart {
+  std::string transport;   // "twilio" or "native"
+  std::string from, to;
+  std::string provider_call_id;  // Twilio CallSid, or "" (native: the row id is used)
+  std::string stream_sid;        // Twilio
+  const BusinessConfig* business = nullptr;
+  WireFormat format = WireFormat::kPcm16;
+  int wire_rate = 16000;
+  int pipeline_rate = 16000;
+  int64_t existing_row = 0;      // a row the webhook already created
+  bool send_events = false;      // native: transcript/turn/end text events
+};
+
+struct InEvent {
+  enum class Kind { kStart, kAudio, kDtmf, kMarkPlayed, kHangup, kClosed, kDrained };
+  Kind kind = Kind::kAudio;
+  std::vector<uint8_t> bytes;  // kAudio, in the call's WireFormat
+  char digit = 0;
+  std::string text;            // mark name, hang-up / close reason
+  CallStart start;
+
+  static InEvent Of(Kind k, std::string text = "") { InEvent e; e.kind = k; e.text = std::move(text); return e; }
+  static InEvent Audio(std::vector<uint8_t> b) { InEvent e; e.kind = Kind::kAudio; e.bytes = std::move(b); return e; }
+  static InEvent Dtmf(char d) { InEvent e; e.kind = Kind::kDtmf; e.digit = d; return e; }
+  static InEvent Begin(CallStart s) { InEvent e; e.kind = Kind::kStart; e.start = std::move(s); return e; }
+};
+
+class CallSession : public std::enable_shared_from_this<CallSession> {
+ public:
+  CallSession(SessionContext* ctx, std::shared_ptr<Outlet> outlet) : ctx_(ctx), outlet_(std::move(outlet)) {}
+  ~CallSession();
+  // Thread-safe. Events are handled in order, one at a time, on the pool.
+  void Post(InEvent event);
+  int64_t row() const { return row_.load(); }
+
+ private:
+  void Drain();
+  void Handle(InEvent& e);
+  void OnStart(const CallStart& s);
+  void OnAudio(const std::vector<uint8_t>& bytes);
+  void OnDtmf(char digit);
+  void OnMarkPlayed(const std::string& name);
+  void OnDrained();
+  void OnClosed(const std::string& reason);
+  void AfterStep();            // barge-in, end of utterance (mark), new turns, end of call
+  void AgentFrame(AudioFrame f);
+  void EmitWire(std::span<const int16_t> pcm);  // at wire rate, whole 20 ms frames
+  void EndUtterance();
+  void RecordNewTurns();
+  void FlushDtmf();
+  void SendEvent(const std::string& json);
+  void Finish(const std::string& why);  // record outcome + actions, close the row
+  std::string Tag() const;
+
+  SessionContext* ctx_;
+  std::shared_ptr<Outlet> outlet_;
+
+  std::mutex mu_;
+  std::deque<InEvent> inbox_;
+  bool scheduled_ = false;
+  size_t dropped_ = 0;
+
+  // Pipeline state: touched only by the strand.
+  CallStart start_;
+  bool started_ = false, finished_ = false, ending_ = false;
+  std::atomic<int64_t> row_{0};
+  std::unique_ptr<Messenger> messenger_;
+  std::unique_ptr<Conversation> conversation_;
+  std::unique_ptr<VoiceCall> call_;
+  std::unique_ptr<Resampler> up_, down_;
+  std::unique_ptr<OpusDecoder> opus_in_;
+  std::unique_ptr<OpusEncoder> opus_out_;
+  std::vector<int16_t> in_pcm_, in_rate_pcm_, out_pcm_, out_wire_;
+  std::vector<uint8_t> scratch_;
+  bool utterance_audio_ = false;
+  int marks_sent_ = 0;
+  std::string last_mark_;
+  int barge_ins_seen_ = 0;
+  size_t turns_recorded_ = 0, said_recorded_ = 0;
+  int turn_index_ = 0;
+  std::string dtmf_;
+  std::chrono::steady_clock::time_point dtmf_at_, started_at_;
+  std::string close_reason_;
+};
+
+}  // namespace infini::server

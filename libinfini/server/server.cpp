@@ -1,0 +1,983 @@
+// The server: one libwebsockets event loop thread owns every socket; webhooks, mounted
+// handlers and every call's pipeline run on the worker pool (call_session.h).
+#include "infini/server.h"
+
+#include <libwebsockets.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "call_session.h"
+#include "infini/base64.h"
+#include "infini/call_control.h"
+#include "infini/log.h"
+#include "infini/registry.h"
+#include "infini/store.h"
+#include "infini/twilio.h"
+
+namespace infini {
+namespace {
+
+using server::CallSession;
+using server::CallStart;
+using server::InEvent;
+using server::Outlet;
+using server::OutItem;
+using server::WireFormat;
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+std::string Digits(std::string_view phone) {
+  std::string d;
+  for (char c : phone)
+    if (c >= '0' && c <= '9') d += c;
+  return d;
+}
+
+bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+struct Pss {
+  uint64_t id;
+};
+
+struct HttpConn {
+  struct lws* wsi = nullptr;
+  HttpRequest request;
+  bool too_large = false;
+  bool dispatched = false;
+  bool has_response = false;
+  HttpResponse response;
+};
+
+struct WsConn {
+  enum class Kind { kTwilio, kNative };
+  struct lws* wsi = nullptr;
+  Kind kind = Kind::kNative;
+  std::shared_ptr<Outlet> outlet;
+  std::shared_ptr<CallSession> session;
+  std::string rx;
+  bool rx_binary = false;
+  bool rx_overflow = false;
+  bool started = false;
+  bool paced = true;
+  WireFormat format = WireFormat::kPcm16;
+  Clock::time_point opened, last_inbound, next_due;
+  bool due_set = false;
+  std::string close_reason;
+  std::vector<uint8_t> scratch;
+  int64_t media_before_start = 0;
+  int64_t bad = 0;
+};
+
+class ServerImpl final : public Server {
+ public:
+  explicit ServerImpl(const ServerOptions& o) : options_(o) {}
+  ~ServerImpl() override { Stop(); }
+
+  Status Init() {
+    if (options_.worker_threads <= 0)
+      options_.worker_threads = std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+    for (const auto& path : options_.business_files) {
+      auto b = LoadBusinessConfig(path);
+      if (!b.ok()) return b.status();
+      options_.businesses.push_back(std::move(b).value());
+    }
+    if (options_.businesses.empty())
+      return Status::InvalidArgument("server: no business configured (business_files or businesses)");
+    if (options_.twilio_pipeline_rate != 8000 && options_.twilio_pipeline_rate != 16000)
+      return Status::InvalidArgument(
+          fmt::format("server: twilio_pipeline_rate {} (supported: 8000, 16000)", options_.twilio_pipeline_rate));
+    if (options_.store_instance) {
+      store_ = options_.store_instance;
+    } else {
+      auto s = Store::Open({.path = options_.store_path});
+      if (!s.ok()) return s.status();
+      owned_store_ = std::move(s).value();
+      store_ = owned_store_.get();
+    }
+    const auto& registry = ProviderRegistry::Builtin();
+    if (options_.recognizer_instance) {
+      recognizer_ = options_.recognizer_instance;
+    } else {
+      auto r = registry.Make<Recognizer>(options_.recognizer);
+      if (!r.ok()) return r.status();
+      owned_recognizer_ = std::move(r).value();
+      recognizer_ = owned_recognizer_.get();
+    }
+    if (options_.synthesizer_instance) {
+      synthesizer_ = options_.synthesizer_instance;
+    } else {
+      auto s = registry.Make<Synthesizer>(options_.synthesizer);
+      if (!s.ok()) return s.status();
+      owned_synthesizer_ = std::move(s).value();
+      synthesizer_ = owned_synthesizer_.get();
+    }
+    if (!options_.language_model.is_null())
+      INFINI_LOG(kWarn, "server: language_model {} configured; calls use the rule NLU (the LLM path is not wired "
+                        "into voice calls yet)", options_.language_model.dump());
+    if (options_.twilio_auth_token.empty())
+      INFINI_LOG(kWarn, "server: no Twilio auth token: {}", options_.allow_unsigned_webhooks
+                     ? "UNSIGNED WEBHOOKS ARE ACCEPTED (development only)"
+                     : "POST /twilio/voice answers 403 until TWILIO_AUTH_TOKEN is set");
+    ctx_.options = &options_;
+    ctx_.store = store_;
+    ctx_.recognizer = recognizer_;
+    ctx_.synthesizer = synthesizer_;
+    ctx_.call_control = options_.call_control.get();
+    ctx_.active_calls = &active_calls_;
+    ctx_.calls_started = &calls_started_;
+    ctx_.calls_ended = &calls_ended_;
+    ctx_.frames_out = &frames_out_;
+    ctx_.call_log = [this](const std::string& line) {
+      if (options_.on_call_log) {
+        options_.on_call_log(line);
+      } else {
+        INFINI_LOG(kInfo, "{}", line);
+      }
+    };
+    ctx_.register_sid = [this](const std::string& sid, int64_t row, bool live) {
+      std::lock_guard<std::mutex> lock(sid_mu_);
+      sids_[sid] = {row, live};
+    };
+    return Status::OK();
+  }
+
+  void Mount(const std::string& prefix, HttpHandler handler) override {
+    mounts_.emplace_back(prefix, std::move(handler));
+    std::sort(mounts_.begin(), mounts_.end(),
+              [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  }
+
+  Status Start() override {
+    if (context_) return Status::OK();
+    pool_ = std::make_unique<server::WorkerPool>(options_.worker_threads);
+    ctx_.pool = pool_.get();
+    lws_set_log_level(LLL_ERR, [](int, const char* line) {
+      std::string_view l(line);
+      while (!l.empty() && (l.back() == '\n' || l.back() == '\r')) l.remove_suffix(1);
+      INFINI_LOG(kWarn, "libwebsockets: {}", l);
+    });
+    protocols_[0] = {"infini", &ServerImpl::Callback, sizeof(Pss), 4096, 0, nullptr, 0};
+    protocols_[1] = {nullptr, nullptr, 0, 0, 0, nullptr, 0};
+    lws_context_creation_info info;
+    std::memset(&info, 0, sizeof info);
+    info.port = options_.port;
+    info.iface = options_.host.empty() ? nullptr : options_.host.c_str();
+    info.protocols = protocols_;
+    info.user = this;
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.timeout_secs = 30;
+    context_ = lws_create_context(&info);
+    if (!context_) {
+      pool_->Stop();
+      return Status::IOError(fmt::format("server: cannot listen on {}:{}", options_.host, options_.port));
+    }
+    struct lws_vhost* vh = lws_get_vhost_by_name(context_, "default");
+    port_ = vh ? lws_get_vhost_listen_port(vh) : options_.port;
+    if (port_ <= 0) port_ = options_.port;
+    base_url_ = options_.public_url.empty() ? fmt::format("http://{}:{}", options_.host, port_) : options_.public_url;
+    while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+    {
+      std::lock_guard<std::mutex> lock(wake_mu_);
+      loop_alive_ = true;
+    }
+    stop_ = false;
+    loop_ = std::thread([this] {
+      while (!stop_) {
+        if (lws_service(context_, 0) < 0) break;
+      }
+    });
+    INFINI_LOG(kInfo, "server: listening on {}:{} (public URL {}), {} workers, {} business(es)", options_.host, port_,
+               base_url_, options_.worker_threads, options_.businesses.size());
+    return Status::OK();
+  }
+
+  void Stop() override {
+    if (!context_) return;
+    stop_ = true;
+    lws_cancel_service(context_);
+    if (loop_.joinable()) loop_.join();
+    {
+      std::lock_guard<std::mutex> lock(wake_mu_);
+      loop_alive_ = false;
+    }
+    stopping_destroy_ = true;
+    lws_context_destroy(context_);  // CLOSED callbacks run here: live calls are ended below
+    context_ = nullptr;
+    for (auto& [id, c] : ws_) {
+      c.outlet->MarkGone();
+      if (c.session) c.session->Post(InEvent::Of(InEvent::Kind::kClosed, "server stopping"));
+    }
+    ws_.clear();
+    http_.clear();
+    pool_->Stop();  // every session finishes: rows closed with what was collected
+  }
+
+  int port() const override { return port_; }
+  Store& store() override { return *store_; }
+  ServerStats stats() const override {
+    ServerStats s;
+    s.http_requests = http_requests_.load();
+    s.active_calls = active_calls_.load();
+    s.calls_started = calls_started_.load();
+    s.calls_ended = calls_ended_.load();
+    s.bad_messages = bad_messages_.load();
+    s.frames_in = frames_in_.load();
+    s.frames_out = frames_out_.load();
+    return s;
+  }
+
+ private:
+  // ------------------------------------------------------------ wake-ups (any thread)
+  void Wake(uint64_t id) {
+    std::lock_guard<std::mutex> lock(wake_mu_);
+    if (!loop_alive_) return;
+    pending_.push_back(id);
+    if (!wake_signalled_) {
+      wake_signalled_ = true;
+      lws_cancel_service(context_);
+    }
+  }
+
+  void OnWakeups() {
+    std::vector<uint64_t> ids;
+    {
+      std::lock_guard<std::mutex> lock(wake_mu_);
+      ids.swap(pending_);
+      wake_signalled_ = false;
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    for (uint64_t id : ids) {
+      if (auto it = ws_.find(id); it != ws_.end()) {
+        lws_callback_on_writable(it->second.wsi);
+      } else if (auto h = http_.find(id); h != http_.end()) {
+        std::lock_guard<std::mutex> lock(resp_mu_);
+        if (auto r = responses_.find(id); r != responses_.end()) {
+          h->second.response = std::move(r->second);
+          h->second.has_response = true;
+          responses_.erase(r);
+          lws_callback_on_writable(h->second.wsi);
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ lws callback
+  static int Callback(struct lws* wsi, enum lws_callback_reasons reason, void* user, void* in, size_t len) {
+    auto* self = static_cast<ServerImpl*>(lws_context_user(lws_get_context(wsi)));
+    if (!self) return lws_callback_http_dummy(wsi, reason, user, in, len);
+    return self->Handle(wsi, reason, static_cast<Pss*>(user), in, len);
+  }
+
+  int Handle(struct lws* wsi, enum lws_callback_reasons reason, Pss* pss, void* in, size_t len) {
+    switch (reason) {
+      case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        OnWakeups();
+        return 0;
+      // ---- HTTP
+      case LWS_CALLBACK_HTTP:
+        return OnHttp(wsi, pss, static_cast<const char*>(in));
+      case LWS_CALLBACK_HTTP_BODY: {
+        auto it = pss ? http_.find(pss->id) : http_.end();
+        if (it == http_.end()) return -1;
+        HttpConn& c = it->second;
+        if (!c.too_large) {
+          if (c.request.body.size() + len > options_.max_body_bytes) {
+            c.too_large = true;
+            c.request.body.clear();
+          } else {
+            c.request.body.append(static_cast<const char*>(in), len);
+          }
+        }
+        return 0;
+      }
+      case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
+        auto it = pss ? http_.find(pss->id) : http_.end();
+        if (it == http_.end()) return -1;
+        Dispatch(pss->id, it->second);
+        return 0;
+      }
+      case LWS_CALLBACK_HTTP_WRITEABLE: {
+        auto it = pss ? http_.find(pss->id) : http_.end();
+        if (it == http_.end() || !it->second.has_response) return 0;
+        return WriteResponse(it->second);
+      }
+      case LWS_CALLBACK_CLOSED_HTTP:
+        if (pss) http_.erase(pss->id);
+        return 0;
+      // ---- WebSocket
+      case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        std::string path = UriOf(wsi);
+        if (path != "/twilio/stream" && path != "/voice") {
+          INFINI_LOG(kWarn, "server: WebSocket upgrade to unknown path {} refused", path);
+          return 1;
+        }
+        return 0;
+      }
+      case LWS_CALLBACK_ESTABLISHED:
+        return OnWsOpen(wsi, pss);
+      case LWS_CALLBACK_RECEIVE:
+        return OnWsReceive(wsi, pss, in, len);
+      case LWS_CALLBACK_SERVER_WRITEABLE:
+        return OnWsWritable(pss);
+      case LWS_CALLBACK_TIMER:
+        return OnWsTimer(pss);
+      case LWS_CALLBACK_CLOSED:
+        OnWsClosed(pss);
+        return 0;
+      default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, pss, in, len);
+  }
+
+  static std::string UriOf(struct lws* wsi) {
+    char buf[512];
+    int n = lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_GET_URI);
+    std::string path = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+    if (auto q = path.find('?'); q != std::string::npos) path.resize(q);
+    return path;
+  }
+
+  // ------------------------------------------------------------ HTTP
+  int OnHttp(struct lws* wsi, Pss* pss, const char* uri) {
+    if (!pss) return -1;
+    if (pss->id) http_.erase(pss->id);  // keep-alive: a new transaction on the same connection
+    pss->id = ++next_id_;
+    http_requests_.fetch_add(1);
+    HttpConn& c = http_[pss->id];
+    c.wsi = wsi;
+    HttpRequest& r = c.request;
+    r.path = uri ? uri : "/";
+    static const std::pair<lws_token_indexes, const char*> kMethods[] = {
+        {WSI_TOKEN_GET_URI, "GET"},         {WSI_TOKEN_POST_URI, "POST"},   {WSI_TOKEN_PUT_URI, "PUT"},
+        {WSI_TOKEN_DELETE_URI, "DELETE"},   {WSI_TOKEN_PATCH_URI, "PATCH"}, {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
+        {WSI_TOKEN_HEAD_URI, "HEAD"}};
+    for (const auto& [token, name] : kMethods) {
+      if (lws_hdr_total_length(wsi, token) > 0) {
+        r.method = name;
+        break;
+      }
+    }
+    static const std::pair<lws_token_indexes, const char*> kHeaders[] = {
+        {WSI_TOKEN_HOST, "host"},
+        {WSI_TOKEN_HTTP_CONTENT_TYPE, "content-type"},
+        {WSI_TOKEN_HTTP_CONTENT_LENGTH, "content-length"},
+        {WSI_TOKEN_HTTP_AUTHORIZATION, "authorization"},
+        {WSI_TOKEN_HTTP_COOKIE, "cookie"},
+        {WSI_TOKEN_HTTP_ACCEPT, "accept"},
+        {WSI_TOKEN_HTTP_IF_NONE_MATCH, "if-none-match"},
+        {WSI_TOKEN_HTTP_USER_AGENT, "user-agent"},
+        {WSI_TOKEN_HTTP_TRANSFER_ENCODING, "transfer-encoding"},
+        {WSI_TOKEN_X_FORWARDED_FOR, "x-forwarded-for"},
+        {WSI_TOKEN_ORIGIN, "origin"}};
+    std::string value;
+    for (const auto& [token, name] : kHeaders) {
+      int n = lws_hdr_total_length(wsi, token);
+      if (n <= 0) continue;
+      value.assign(static_cast<size_t>(n) + 1, '\0');
+      if (lws_hdr_copy(wsi, value.data(), n + 1, token) >= 0) r.headers[name] = value.c_str();
+    }
+    for (const char* name : {"x-twilio-signature:", "x-forwarded-proto:", "x-forwarded-host:", "x-request-id:"}) {
+      int nlen = static_cast<int>(std::strlen(name));
+      int n = lws_hdr_custom_length(wsi, name, nlen);
+      if (n <= 0) continue;
+      value.assign(static_cast<size_t>(n) + 1, '\0');
+      if (lws_hdr_custom_copy(wsi, value.data(), n + 1, name, nlen) >= 0)
+        r.headers[std::string(name, static_cast<size_t>(nlen - 1))] = value.c_str();
+    }
+    // Query: lws hands back each argument decoded; re-encode so query_param() decodes once.
+    char frag[2048];
+    for (int i = 0;; ++i) {
+      int n = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+      if (n <= 0) break;
+      std::string_view f(frag, static_cast<size_t>(n));
+      if (!r.query.empty()) r.query += '&';
+      auto eq = f.find('=');
+      r.query += PercentEncode(f.substr(0, eq));
+      if (eq != std::string_view::npos) r.query += "=" + PercentEncode(f.substr(eq + 1));
+    }
+    char peer[64] = {0};
+    if (lws_get_peer_simple(wsi, peer, sizeof peer)) r.remote_address = peer;
+
+    const std::string cl = r.header("content-length");
+    long long length = 0;
+    if (!cl.empty()) {
+      try {
+        length = std::stoll(cl);
+      } catch (...) {
+        length = -1;
+      }
+    }
+    if (length < 0 || static_cast<unsigned long long>(length) > options_.max_body_bytes) {
+      c.too_large = length > 0;
+      Respond(pss->id, length < 0 ? HttpResponse::Error(400, "bad Content-Length")
+                                  : HttpResponse::Error(413, fmt::format("request body over {} bytes",
+                                                                         options_.max_body_bytes)));
+      return 0;
+    }
+    const bool has_body = length > 0 || !r.header("transfer-encoding").empty();
+    if (!has_body) Dispatch(pss->id, c);
+    return 0;  // the body arrives in LWS_CALLBACK_HTTP_BODY
+  }
+
+  void Respond(uint64_t id, HttpResponse response) {
+    auto it = http_.find(id);
+    if (it == http_.end()) return;
+    it->second.dispatched = true;
+    it->second.response = std::move(response);
+    it->second.has_response = true;
+    lws_callback_on_writable(it->second.wsi);
+  }
+
+  void Dispatch(uint64_t id, HttpConn& c) {
+    if (c.dispatched) return;
+    c.dispatched = true;
+    if (c.too_large) {
+      c.dispatched = false;
+      Respond(id, HttpResponse::Error(413, fmt::format("request body over {} bytes", options_.max_body_bytes)));
+      return;
+    }
+    pool_->Post([this, id, req = std::move(c.request)]() mutable {
+      HttpResponse resp;
+      try {
+        resp = Route(req);
+      } catch (const std::exception& e) {
+        INFINI_LOG(kError, "server: handler for {} {} threw: {}", req.method, req.path, e.what());
+        resp = HttpResponse::Error(500, "internal error");
+      } catch (...) {
+        resp = HttpResponse::Error(500, "internal error");
+      }
+      {
+        std::lock_guard<std::mutex> lock(resp_mu_);
+        responses_[id] = std::move(resp);
+      }
+      Wake(id);
+    });
+  }
+
+  int WriteResponse(HttpConn& c) {
+    const HttpResponse& r = c.response;
+    std::vector<unsigned char> head(LWS_PRE + 4096 + r.headers.size() * 256);
+    unsigned char* start = head.data() + LWS_PRE;
+    unsigned char* p = start;
+    unsigned char* end = head.data() + head.size() - 1;
+    const bool head_only = c.request.method == "HEAD";
+    if (lws_add_http_common_headers(c.wsi, static_cast<unsigned>(r.status), r.content_type.c_str(),
+                                    r.body.size(), &p, end))
+      return 1;
+    for (const auto& [name, value] : r.headers) {
+      std::string n = name + ":";
+      if (lws_add_http_header_by_name(c.wsi, reinterpret_cast<const unsigned char*>(n.c_str()),
+                                      reinterpret_cast<const unsigned char*>(value.data()),
+                                      static_cast<int>(value.size()), &p, end))
+        return 1;
+    }
+    if (lws_finalize_write_http_header(c.wsi, start, &p, end)) return 1;
+    if (!r.body.empty() && !head_only) {
+      std::vector<unsigned char> body(LWS_PRE + r.body.size());
+      std::memcpy(body.data() + LWS_PRE, r.body.data(), r.body.size());
+      if (lws_write(c.wsi, body.data() + LWS_PRE, r.body.size(), LWS_WRITE_HTTP_FINAL) < 0) return -1;
+    }
+    c.has_response = false;
+    if (lws_http_transaction_completed(c.wsi)) return -1;
+    return 0;
+  }
+
+  HttpResponse Route(const HttpRequest& req) {
+    if (req.path == "/twilio/voice") return req.method == "POST" ? TwilioVoice(req) : HttpResponse::Error(405, "POST only");
+    if (req.path == "/twilio/status") return req.method == "POST" ? TwilioStatus(req) : HttpResponse::Error(405, "POST only");
+    if (req.path == "/healthz") return HttpResponse::Json(200, json{{"ok", true}, {"active_calls", active_calls_.load()}}.dump());
+    for (const auto& [prefix, handler] : mounts_) {
+      if (StartsWith(req.path, prefix) &&
+          (req.path.size() == prefix.size() || prefix.back() == '/' || req.path[prefix.size()] == '/'))
+        return handler(req);
+    }
+    return HttpResponse::Error(404, fmt::format("no route for {} {}", req.method, req.path));
+  }
+
+  // Twilio signs public_url + path (+ ?query) and the POST form.
+  bool SignedByTwilio(const HttpRequest& req, const std::map<std::string, std::string>& form) {
+    if (options_.twilio_auth_token.empty()) return options_.allow_unsigned_webhooks;
+    std::string url = base_url_ + req.path;
+    if (!req.query.empty()) url += "?" + req.query;
+    return ValidateTwilioSignature(url, form, options_.twilio_auth_token, req.header("x-twilio-signature"));
+  }
+
+  const BusinessConfig* BusinessFor(std::string_view to, std::string_view id) const {
+    for (const auto& b : options_.businesses)
+      if (!id.empty() && b.id == id) return &b;
+    const std::string d = Digits(to);
+    for (const auto& b : options_.businesses)
+      if (!d.empty() && Digits(b.phone) == d) return &b;
+    return id.empty() ? &options_.businesses.front() : nullptr;
+  }
+
+  std::string StreamUrl() const {
+    std::string u = base_url_;
+    if (StartsWith(u, "https://")) u = "wss://" + u.substr(8);
+    else if (StartsWith(u, "http://")) u = "ws://" + u.substr(7);
+    return u + "/twilio/stream";
+  }
+
+  HttpResponse TwilioVoice(const HttpRequest& req) {
+    auto form = ParseFormUrlEncoded(req.body);
+    if (!SignedByTwilio(req, form)) {
+      bad_messages_.fetch_add(1);
+      INFINI_LOG(kWarn, "server: POST /twilio/voice from {} refused: {}", req.remote_address,
+                 options_.twilio_auth_token.empty() ? "no Twilio auth token configured"
+                 : req.header("x-twilio-signature").empty() ? "no X-Twilio-Signature"
+                                                            : "X-Twilio-Signature does not match");
+      return HttpResponse::Error(403, "invalid Twilio signature");
+    }
+    const std::string sid = form["CallSid"], from = form["From"], to = form["To"];
+    const BusinessConfig* b = BusinessFor(to, "");
+    CallRecord rec;
+    rec.business_id = b->id;
+    rec.provider_call_id = sid;
+    rec.from_phone = from;
+    rec.to_phone = to;
+    rec.status = form.count("CallStatus") ? form["CallStatus"] : "ringing";
+    auto row = store_->StartCall(rec);
+    if (row.ok() && !sid.empty()) {
+      std::lock_guard<std::mutex> lock(sid_mu_);
+      sids_[sid] = {row.value(), false};
+    } else if (!row.ok()) {
+      INFINI_LOG(kError, "server: webhook for {}: cannot record the call: {}", sid, row.status().ToString());
+    }
+    HttpResponse r;
+    r.content_type = "text/xml";
+    r.body = ConnectStreamTwiml(StreamUrl(), {{"caller", from}, {"callSid", sid}, {"to", to}});
+    return r;
+  }
+
+  HttpResponse TwilioStatus(const HttpRequest& req) {
+    auto form = ParseFormUrlEncoded(req.body);
+    if (!SignedByTwilio(req, form)) {
+      bad_messages_.fetch_add(1);
+      INFINI_LOG(kWarn, "server: POST /twilio/status from {} refused: bad or missing signature", req.remote_address);
+      return HttpResponse::Error(403, "invalid Twilio signature");
+    }
+    const std::string sid = form["CallSid"], status = form["CallStatus"];
+    int64_t row = 0;
+    bool live = false;
+    {
+      std::lock_guard<std::mutex> lock(sid_mu_);
+      if (auto it = sids_.find(sid); it != sids_.end()) {
+        row = it->second.first;
+        live = it->second.second;
+      }
+    }
+    if (row == 0 && !sid.empty()) {
+      CallFilter f;
+      f.limit = 500;
+      auto calls = store_->ListCalls(f);
+      if (calls.ok())
+        for (const auto& c : calls.value())
+          if (c.provider_call_id == sid) row = c.id;
+    }
+    HttpResponse ok;
+    ok.content_type = "text/xml";
+    ok.body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
+    if (row == 0) {
+      INFINI_LOG(kWarn, "server: status callback for unknown call {} ({}) ignored", sid, status);
+      return ok;
+    }
+    Status s = store_->UpdateCallStatus(row, status);
+    if (!s.ok()) INFINI_LOG(kWarn, "server: call {}: status {} not recorded: {}", row, status, s.ToString());
+    static const char* kFinal[] = {"completed", "busy", "failed", "no-answer", "canceled"};
+    const bool final = std::find(std::begin(kFinal), std::end(kFinal), status) != std::end(kFinal);
+    if (final && !live) {
+      auto call = store_->GetCall(row);
+      if (call.ok() && call->ended_utc == 0)
+        (void)store_->EndCall(row, status == "completed" ? "abandoned" : status,
+                              fmt::format("ended before the media stream ({})", status));
+    }
+    return ok;
+  }
+
+  // ------------------------------------------------------------ WebSocket
+  int OnWsOpen(struct lws* wsi, Pss* pss) {
+    if (!pss) return -1;
+    pss->id = ++next_id_;
+    WsConn& c = ws_[pss->id];
+    c.wsi = wsi;
+    c.kind = UriOf(wsi) == "/twilio/stream" ? WsConn::Kind::kTwilio : WsConn::Kind::kNative;
+    c.opened = c.last_inbound = Clock::now();
+    const uint64_t id = pss->id;
+    c.outlet = std::make_shared<Outlet>(id, [this](uint64_t i) { Wake(i); }, options_.max_outbound_queue_bytes);
+    c.session = std::make_shared<CallSession>(&ctx_, c.outlet);
+    ArmTimer(c);
+    return 0;
+  }
+
+  void ArmTimer(WsConn& c) {
+    const auto now = Clock::now();
+    auto next = now + std::chrono::seconds(1);  // idle check cadence
+    if (!c.started) next = std::min(next, c.opened + std::chrono::milliseconds(options_.start_timeout_ms));
+    if (c.due_set) next = std::min(next, c.next_due - std::chrono::milliseconds(kLeadMs));
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(next - now).count();
+    lws_set_timer_usecs(c.wsi, std::max<int64_t>(us, 1));
+  }
+
+  int OnWsTimer(Pss* pss) {
+    auto it = pss ? ws_.find(pss->id) : ws_.end();
+    if (it == ws_.end()) return 0;
+    WsConn& c = it->second;
+    const auto now = Clock::now();
+    if (!c.started && now - c.opened >= std::chrono::milliseconds(options_.start_timeout_ms)) {
+      bad_messages_.fetch_add(1);
+      INFINI_LOG(kWarn, "server: {} stream sent no start within {} ms; closing", KindName(c), options_.start_timeout_ms);
+      c.close_reason = "no start message";
+      lws_close_reason(c.wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+                       reinterpret_cast<unsigned char*>(const_cast<char*>("no start")), 8);
+      return -1;
+    }
+    if (c.started && now - c.last_inbound >= std::chrono::milliseconds(options_.idle_timeout_ms)) {
+      INFINI_LOG(kWarn, "server: call {}: no audio for {} ms; ending it", c.session->row(), options_.idle_timeout_ms);
+      c.close_reason = "caller silent (no frames)";
+      return -1;
+    }
+    if (c.started && now - c.opened >= std::chrono::seconds(options_.max_call_seconds)) {
+      INFINI_LOG(kWarn, "server: call {}: longer than {} s; ending it", c.session->row(), options_.max_call_seconds);
+      c.close_reason = "maximum call length";
+      return -1;
+    }
+    if (c.due_set) lws_callback_on_writable(c.wsi);
+    ArmTimer(c);
+    return 0;
+  }
+
+  static const char* KindName(const WsConn& c) { return c.kind == WsConn::Kind::kTwilio ? "twilio" : "native"; }
+
+  static constexpr int kLeadMs = 40;  // paced audio may run this far ahead of real time
+
+  int OnWsWritable(Pss* pss) {
+    auto it = pss ? ws_.find(pss->id) : ws_.end();
+    if (it == ws_.end()) return 0;
+    WsConn& c = it->second;
+    if (c.outlet->aborting()) {
+      if (c.close_reason.empty()) c.close_reason = "client stopped reading";
+      return -1;
+    }
+    const auto now = Clock::now();
+    bool audio_due = true;
+    if (c.paced) {
+      if (!c.due_set || c.next_due < now - std::chrono::milliseconds(kFrameMs)) {
+        c.next_due = now;  // idle until now: start the clock here
+        c.due_set = true;
+      }
+      audio_due = now >= c.next_due - std::chrono::milliseconds(kLeadMs);
+    }
+    OutItem item;
+    auto got = c.outlet->Pop(item, audio_due);
+    if (got == Outlet::PopResult::kPopped) {
+      std::vector<unsigned char> buf(LWS_PRE + item.data.size());
+      std::memcpy(buf.data() + LWS_PRE, item.data.data(), item.data.size());
+      int n = lws_write(c.wsi, buf.data() + LWS_PRE, item.data.size(), item.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+      if (n < 0) {
+        c.close_reason = "write failed";
+        return -1;
+      }
+      if (item.kind == OutItem::Kind::kAudio && c.paced) c.next_due += std::chrono::milliseconds(kFrameMs);
+      if (item.kind == OutItem::Kind::kText && item.data.find("\"clear\"") != std::string::npos) c.due_set = false;
+      if (item.kind == OutItem::Kind::kMark && c.kind == WsConn::Kind::kNative && c.paced && c.session) {
+        // Paced native audio has been played by now: the mark counts as reached.
+        std::string name = json::parse(item.data, nullptr, false).value("name", "");
+        c.session->Post(InEvent::Of(InEvent::Kind::kMarkPlayed, name));
+      }
+      lws_callback_on_writable(c.wsi);
+      return 0;
+    }
+    if (got == Outlet::PopResult::kAudioNotDue) {
+      ArmTimer(c);
+      return 0;
+    }
+    // Nothing queued.
+    if (c.paced) c.due_set = false;
+    if (auto cb = c.outlet->TakeDrainedCallbackIfEmpty()) cb();
+    int code = 1000;
+    std::string reason;
+    if (c.outlet->closing(code, reason)) {
+      if (c.close_reason.empty()) c.close_reason = reason;
+      lws_close_reason(c.wsi, static_cast<lws_close_status>(code),
+                       reinterpret_cast<unsigned char*>(reason.data()), reason.size());
+      return -1;
+    }
+    ArmTimer(c);
+    return 0;
+  }
+
+  void OnWsClosed(Pss* pss) {
+    auto it = pss ? ws_.find(pss->id) : ws_.end();
+    if (it == ws_.end()) return;
+    WsConn& c = it->second;
+    c.outlet->MarkGone();
+    std::string why = c.close_reason.empty() ? (stop_ ? "server stopping" : "caller hung up (socket closed)")
+                                             : c.close_reason;
+    if (c.session) c.session->Post(InEvent::Of(InEvent::Kind::kClosed, why));
+    ws_.erase(it);
+  }
+
+  int OnWsReceive(struct lws* wsi, Pss* pss, void* in, size_t len) {
+    auto it = pss ? ws_.find(pss->id) : ws_.end();
+    if (it == ws_.end()) return -1;
+    WsConn& c = it->second;
+    if (lws_is_first_fragment(wsi)) {
+      c.rx.clear();
+      c.rx_overflow = false;
+      c.rx_binary = lws_frame_is_binary(wsi);
+    }
+    if (c.rx.size() + len > options_.max_ws_message_bytes) {
+      if (!c.rx_overflow) {
+        bad_messages_.fetch_add(1);
+        INFINI_LOG(kWarn, "server: {} stream: message over {} bytes; closing", KindName(c), options_.max_ws_message_bytes);
+      }
+      c.rx_overflow = true;
+      c.close_reason = "message too big";
+      lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, nullptr, 0);
+      return -1;
+    }
+    c.rx.append(static_cast<const char*>(in), len);
+    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0) return 0;
+    c.last_inbound = Clock::now();
+    int rc = c.kind == WsConn::Kind::kTwilio ? OnTwilioMessage(c) : OnNativeMessage(c);
+    c.rx.clear();
+    return rc;
+  }
+
+  void Bad(WsConn& c, const std::string& what) {
+    bad_messages_.fetch_add(1);
+    // One line per bad message, but at most a few per second per stream.
+    if (c.bad++ < 20 || c.bad % 500 == 0)
+      INFINI_LOG(kWarn, "server: {} stream{}: {} (bad message #{})", KindName(c),
+                 c.session && c.session->row() ? fmt::format(" of call {}", c.session->row()) : "", what, c.bad);
+  }
+
+  int OnTwilioMessage(WsConn& c) {
+    if (c.rx_binary) {
+      Bad(c, "binary message on a Media Streams socket ignored");
+      return 0;
+    }
+    // Hot path: media.
+    if (auto payload = FindMediaPayload(c.rx)) {
+      if (!c.started) {
+        if (c.media_before_start++ == 0) Bad(c, "media before start ignored");
+        return 0;
+      }
+      Status s = Base64Decode(*payload, c.scratch);
+      if (!s.ok()) {
+        Bad(c, "media payload is not base64: " + s.message());
+        return 0;
+      }
+      frames_in_.fetch_add(1, std::memory_order_relaxed);
+      c.session->Post(InEvent::Audio(c.scratch));
+      return 0;
+    }
+    auto msg = ParseMediaStreamMessage(c.rx);
+    if (!msg.ok()) {
+      Bad(c, msg.status().message());
+      return 0;
+    }
+    using E = MediaStreamMessage::Event;
+    switch (msg->event) {
+      case E::kConnected:
+        return 0;
+      case E::kStart: {
+        if (c.started) {
+          Bad(c, "second start ignored");
+          return 0;
+        }
+        if (msg->encoding != "audio/x-mulaw" || msg->sample_rate != 8000 || msg->channels != 1) {
+          Bad(c, fmt::format("unsupported mediaFormat {} {} Hz x{}; closing", msg->encoding, msg->sample_rate,
+                             msg->channels));
+          c.close_reason = "unsupported media format";
+          return -1;
+        }
+        CallStart s;
+        s.transport = "twilio";
+        auto param = [&](const char* k) {
+          auto p = msg->custom_parameters.find(k);
+          return p == msg->custom_parameters.end() ? std::string() : p->second;
+        };
+        s.from = param("caller");
+        if (s.from.empty()) s.from = param("from");
+        s.to = param("to");
+        s.provider_call_id = msg->call_sid.empty() ? param("callSid") : msg->call_sid;
+        s.stream_sid = msg->stream_sid;
+        s.business = BusinessFor(s.to, param("business"));
+        if (!s.business) s.business = &options_.businesses.front();
+        s.format = WireFormat::kUlaw8k;
+        s.wire_rate = 8000;
+        s.pipeline_rate = options_.twilio_pipeline_rate;
+        {
+          std::lock_guard<std::mutex> lock(sid_mu_);
+          if (auto it = sids_.find(s.provider_call_id); it != sids_.end() && !it->second.second)
+            s.existing_row = it->second.first;
+        }
+        c.started = true;
+        c.paced = options_.pace_output;
+        c.session->Post(InEvent::Begin(s));
+        return 0;
+      }
+      case E::kMedia:  // media the fast path did not take (escapes): same handling
+        if (!c.started) return 0;
+        if (Status s = Base64Decode(msg->payload, c.scratch); !s.ok()) {
+          Bad(c, "media payload is not base64: " + s.message());
+          return 0;
+        }
+        frames_in_.fetch_add(1, std::memory_order_relaxed);
+        c.session->Post(InEvent::Audio(c.scratch));
+        return 0;
+      case E::kDtmf:
+        if (c.started) c.session->Post(InEvent::Dtmf(msg->digit));
+        return 0;
+      case E::kMark:
+        if (c.started) c.session->Post(InEvent::Of(InEvent::Kind::kMarkPlayed, msg->mark_name));
+        return 0;
+      case E::kStop:
+        c.close_reason = "caller hung up (stop)";
+        lws_close_reason(c.wsi, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
+        return -1;
+      case E::kClear:
+        Bad(c, "clear is an outbound message; ignored");
+        return 0;
+    }
+    return 0;
+  }
+
+  int OnNativeMessage(WsConn& c) {
+    if (c.rx_binary) {
+      if (!c.started) {
+        if (c.media_before_start++ == 0) Bad(c, "audio before start ignored");
+        return 0;
+      }
+      if (c.format == WireFormat::kPcm16 && (c.rx.size() % 2 != 0 || c.rx.empty())) {
+        Bad(c, fmt::format("PCM16 frame of {} bytes (odd) ignored", c.rx.size()));
+        return 0;
+      }
+      frames_in_.fetch_add(1, std::memory_order_relaxed);
+      c.session->Post(InEvent::Audio(std::vector<uint8_t>(c.rx.begin(), c.rx.end())));
+      return 0;
+    }
+    json j = json::parse(c.rx, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      Bad(c, fmt::format("malformed JSON ({} bytes)", c.rx.size()));
+      return 0;
+    }
+    const std::string event = j.value("event", "");
+    auto str = [&](const char* k) {
+      auto f = j.find(k);
+      return f != j.end() && f->is_string() ? f->get<std::string>() : std::string();
+    };
+    if (event == "start") {
+      if (c.started) {
+        Bad(c, "second start ignored");
+        return 0;
+      }
+      const std::string format = j.contains("format") ? str("format") : "pcm16";
+      int rate = 16000;
+      if (auto r = j.find("sample_rate"); r != j.end()) rate = r->is_number_integer() ? r->get<int>() : -1;
+      std::string error;
+      if (format != "pcm16" && format != "opus") error = fmt::format("format \"{}\" (supported: pcm16, opus)", format);
+      if (rate != 16000) error = fmt::format("sample_rate {} (supported: 16000)", j.value("sample_rate", json()).dump());
+      const BusinessConfig* b = BusinessFor(str("to"), str("business"));
+      if (!b) error = fmt::format("unknown business \"{}\"", str("business"));
+      if (!error.empty()) {
+        Bad(c, "start refused: " + error);
+        c.outlet->Push({OutItem::Kind::kText, json{{"event", "error"}, {"message", error}}.dump(), false});
+        c.outlet->Close(1008, "bad start");
+        return 0;
+      }
+      CallStart s;
+      s.transport = "native";
+      s.from = str("from");
+      s.to = str("to");
+      s.business = b;
+      s.format = format == "opus" ? WireFormat::kOpus : WireFormat::kPcm16;
+      s.wire_rate = 16000;
+      s.pipeline_rate = 16000;
+      s.send_events = true;
+      c.format = s.format;
+      c.paced = options_.pace_output && str("pacing") != "none";
+      c.started = true;
+      c.session->Post(InEvent::Begin(s));
+      return 0;
+    }
+    if (!c.started) {
+      Bad(c, fmt::format("\"{}\" before start ignored", event.substr(0, 40)));
+      return 0;
+    }
+    if (event == "dtmf") {
+      const std::string d = str("digit");
+      if (d.size() != 1 || std::string_view("0123456789*#ABCD").find(d[0]) == std::string_view::npos) {
+        Bad(c, fmt::format("dtmf digit \"{}\" ignored", d.substr(0, 8)));
+        return 0;
+      }
+      c.session->Post(InEvent::Dtmf(d[0]));
+    } else if (event == "mark") {
+      c.session->Post(InEvent::Of(InEvent::Kind::kMarkPlayed, str("name")));
+    } else if (event == "hangup") {
+      c.close_reason = "caller hung up";
+      c.session->Post(InEvent::Of(InEvent::Kind::kHangup, "caller hung up"));
+    } else {
+      Bad(c, fmt::format("unknown event \"{}\" ignored", event.substr(0, 40)));
+    }
+    return 0;
+  }
+
+  ServerOptions options_;
+  std::vector<std::pair<std::string, HttpHandler>> mounts_;
+  std::unique_ptr<Store> owned_store_;
+  std::unique_ptr<Recognizer> owned_recognizer_;
+  std::unique_ptr<Synthesizer> owned_synthesizer_;
+  Store* store_ = nullptr;
+  Recognizer* recognizer_ = nullptr;
+  Synthesizer* synthesizer_ = nullptr;
+  std::unique_ptr<server::WorkerPool> pool_;
+  server::SessionContext ctx_;
+
+  lws_protocols protocols_[2];
+  struct lws_context* context_ = nullptr;
+  std::thread loop_;
+  std::atomic<bool> stop_{false};
+  bool stopping_destroy_ = false;
+  int port_ = 0;
+  std::string base_url_;
+
+  // Loop-thread state.
+  uint64_t next_id_ = 0;
+  std::unordered_map<uint64_t, HttpConn> http_;
+  std::unordered_map<uint64_t, WsConn> ws_;
+
+  std::mutex wake_mu_;
+  bool loop_alive_ = false;
+  bool wake_signalled_ = false;
+  std::vector<uint64_t> pending_;
+  std::mutex resp_mu_;
+  std::unordered_map<uint64_t, HttpResponse> responses_;
+  std::mutex sid_mu_;
+  std::map<std::string, std::pair<int64_t, bool>> sids_;  // CallSid -> (row, stream live)
+
+  std::atomic<int64_t> http_requests_{0}, active_calls_{0}, calls_started_{0}, calls_ended_{0}, bad_messages_{0},
+      frames_in_{0}, frames_out_{0};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options) {
+  auto s = std::make_unique<ServerImpl>(options);
+  INFINI_RETURN_IF_ERROR(s->Init());
+  return std::unique_ptr<Server>(std::move(s));
+}
+
+}  // namespace infini
