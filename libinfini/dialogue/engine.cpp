@@ -734,7 +734,8 @@ struct Conversation::Impl {
     std::string text;
     const FlowState* cur = FindState(state);
     if (booking.moving) {
-      text = "Let me read that back: I'll move your " + dialogue::LowerFirst(s->name) + " to " + when + who +
+      std::string to = when.rfind("on ", 0) == 0 ? when.substr(3) : when;
+      text = "Let me read that back: I'll move your " + dialogue::LowerFirst(s->name) + " to " + to + who +
              ". Is that right?";
     } else if (cur && !cur->prompt.empty()) {
       text = Fill(cur->prompt, {{"service", dialogue::WithArticle(s->name)}, {"when", when},
@@ -858,7 +859,7 @@ struct Conversation::Impl {
     const Service* s = biz.FindService(*booking.service);
     std::string when = When(booking.held->start);
     if (outcome.changed)
-      return biz.name + ": your " + dialogue::LowerFirst(s->name) + " has been moved to " + WhenAbsolute(booking.held->start) + contact;
+      return biz.name + ": your " + dialogue::LowerFirst(s->name) + " has been moved to " + WhenAbsolute(booking.held->start).substr(3) + contact;
     return biz.name + ": your " + dialogue::LowerFirst(s->name) + " is booked " + when +
            (MentionResource() ? " with " + booking.held->resource : "") + contact;
   }
@@ -1088,7 +1089,9 @@ struct Conversation::Impl {
     b.address = a.address.empty() ? booking.address : std::optional<std::string>(a.address);
     if (a.notes.rfind("Vehicle: ", 0) == 0) b.vehicle = a.notes.substr(9, a.notes.find(';') == std::string::npos ? std::string::npos : a.notes.find(';') - 9);
     if (!b.vehicle) b.vehicle = booking.vehicle;
+    // The same person again unless the caller asks otherwise ("any" if they are busy is offered too).
     b.staff = booking.staff;
+    if (!b.staff && biz.Collects("staff_preference")) b.staff = a.resource;
     // A new time said with the request ("move it to Friday at 2") carries over.
     b.day = booking.day;
     b.minute = booking.minute;
@@ -1243,10 +1246,10 @@ struct Conversation::Impl {
     if (expecting == "time")
       return Prompt("keypad_date", "You can also type the date on the keypad as month and day, like 1 2 1 5 for December 15th, then press pound.");
     if (expecting == "alternative")
-      return Prompt("keypad_choice", "You can also press 1 for the first time, 2 for the second, or 3 for the third.");
+      return Prompt("keypad_choice", "You can also use the keypad: press 1 for the first time, 2 for the second, or 3 for the third.");
     if (expecting == "confirm" || expecting == "sms_consent" || expecting == "confirm_cancel")
-      return Prompt("keypad_yes_no", "You can also press 1 for yes or 2 for no.");
-    if (expecting == "change_or_cancel") return Prompt("keypad_move_cancel", "You can also press 1 to move it or 2 to cancel it.");
+      return Prompt("keypad_yes_no", "You can also use the keypad: press 1 for yes or 2 for no.");
+    if (expecting == "change_or_cancel") return Prompt("keypad_move_cancel", "You can also use the keypad: press 1 to move it or 2 to cancel it.");
     return "";
   }
 
@@ -1323,12 +1326,17 @@ struct Conversation::Impl {
       failed_turns = 0;
       return Fire("message");
     }
-    if ((phase == Phase::kMenu || phase == Phase::kCollect) && !booking.moving &&
-        (u.has(Intent::kReschedule) || u.has(Intent::kCancel)) && !outcome.changed) {
+    // "Something came up with my appointment": an existing appointment, move or cancel to be asked.
+    const bool about_mine = phase == Phase::kMenu && !u.service_id &&
+                            (Contains(text, "my appointment") || Contains(text, "my booking") ||
+                             Contains(text, "my reservation"));
+    if ((phase == Phase::kMenu || phase == Phase::kCollect) && !booking.moving && !outcome.changed &&
+        (u.has(Intent::kReschedule) || u.has(Intent::kCancel) || about_mine)) {
       failed_turns = 0;
       wants_cancel = u.has(Intent::kCancel);
       wants_move = u.has(Intent::kReschedule) && !wants_cancel;
-      if (u.time && !u.time->empty()) Merge(u, text);
+      // "Move it to Friday at 2" carries the new time; "my appointment on Thursday" names the old one.
+      if (wants_move && u.time && !u.time->empty()) Merge(u, text);
       return Fire(wants_cancel ? "cancel" : "reschedule");
     }
     if (phase != Phase::kVoicemail && phase != Phase::kCallback) {
