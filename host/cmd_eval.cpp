@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 #include "commands.h"
 #include "infini/simulation.h"
@@ -41,6 +42,7 @@ int RunEval(const EvalFlags& f) {
     if (base.filename().empty()) businesses = (base.parent_path().parent_path() / "businesses").string();
   }
   int passed = 0, failed = 0, booking_total = 0, booking_ok = 0;
+  std::map<std::string, std::pair<int, int>> by_category;  // category -> (passed, total)
   std::printf("%-48s %-6s %-12s %-17s %s\n", "scenario", "result", "outcome", "start", "why");
   for (const auto& file : files) {
     auto r = infini::RunScenarioFile(file.string(), businesses);
@@ -51,6 +53,9 @@ int RunEval(const EvalFlags& f) {
     }
     const auto& s = r.value();
     s.passed ? ++passed : ++failed;
+    auto& cat = by_category[s.category];
+    cat.second++;
+    if (s.passed) cat.first++;
     if (s.expects_booking) {
       ++booking_total;
       if (s.passed) ++booking_ok;
@@ -63,6 +68,9 @@ int RunEval(const EvalFlags& f) {
       for (const auto& line : s.transcript) std::printf("    %s\n", line.c_str());
   }
   std::printf("\n%d passed, %d failed of %zu scenarios\n", passed, failed, files.size());
+  std::printf("\n%-32s %s\n", "category", "success");
+  for (const auto& [name, pt] : by_category)
+    std::printf("%-32s %d/%d = %.1f%%\n", name.c_str(), pt.first, pt.second, 100.0 * pt.first / pt.second);
   if (booking_total)
     std::printf("booking success rate: %d/%d = %.1f%%\n", booking_ok, booking_total, 100.0 * booking_ok / booking_total);
   return failed == 0 ? 0 : 1;

@@ -43,6 +43,7 @@ class SimulatedCaller {
 
 struct ScenarioResult {
   std::string name;
+  std::string category;               // the scenario's "category", else from expect.outcome ("booking", ...)
   std::string business;
   bool passed = false;
   bool expects_booking = false;
@@ -55,6 +56,7 @@ struct ScenarioResult {
 // A scenario file, read and checked (docs/scenarios.md).
 struct Scenario {
   std::string path, name, business_id;
+  std::string category;               // "category", or derived from expect.outcome
   BusinessConfig business;            // `<businesses_dir>/<business>.json`
   std::string says_first, caller_phone;
   std::map<std::string, std::vector<std::string>> answers;

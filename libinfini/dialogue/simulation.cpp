@@ -206,6 +206,14 @@ Result<Scenario> LoadScenario(const std::string& scenario_path, const std::strin
   if (sc.contains("transfer_answered") && sc["transfer_answered"].is_boolean())
     s.transfer_answered = sc["transfer_answered"].get<bool>();
   s.expect_json = sc["expect"].dump();
+  s.category = str(sc, "category");
+  if (s.category.empty()) {
+    static const std::map<std::string, std::string> kByOutcome = {
+        {"booked", "booking"}, {"transferred", "transfer / emergency"}, {"voicemail", "voicemail"},
+        {"answered", "faq"}, {"abandoned", "abandoned"}};
+    auto it = kByOutcome.find(str(sc["expect"], "outcome"));
+    s.category = it == kByOutcome.end() ? str(sc["expect"], "outcome") : it->second;
+  }
   auto now = LocalTimeToUtc(str(sc, "now"), s.business.timezone);
   if (!now.ok()) return Status::InvalidArgument(scenario_path + ": now: " + now.status().message());
   s.now_utc = now.value();
@@ -305,6 +313,7 @@ Result<ScenarioResult> RunScenarioFile(const std::string& scenario_path, const s
   const Scenario& sc = loaded.value();
   ScenarioResult r;
   r.name = sc.name;
+  r.category = sc.category;
   r.business = sc.business_id;
   dialogue::MemoryCalendar calendar;
   dialogue::OutboxMessenger outbox;
