@@ -1565,6 +1565,10 @@ std::vector<AgentAction> Conversation::OnUtterance(std::string_view text) {
   if (blank) {
     i.enters = 0;
     i.Reprompt();
+  } else if (auto digits = dialogue::DigitsOnly(text); digits && i.expecting != "name" && i.expecting != "message") {
+    // Bare digits ("5125557788#", "2") are keypad input a transport passed on as text.
+    i.keys.clear();
+    if (auto words = i.KeypadInput(*digits + "#")) i.OnText(*words);
   } else {
     i.OnText(text);
   }
