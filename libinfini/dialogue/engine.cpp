@@ -1123,6 +1123,12 @@ struct Conversation::Impl {
     Fire("cancelled");
   }
 
+  static bool KeepIt(std::string_view text) {
+    for (const char* p : {"leave it", "keep it", "never mind", "nevermind", "don't cancel", "do not cancel", "actually no"})
+      if (Contains(text, p)) return true;
+    return false;
+  }
+
   void OnExisting(const dialogue::Understanding& u, std::string_view text) {
     if (expecting == "which_appointment") {
       std::optional<size_t> pick;
@@ -1155,7 +1161,7 @@ struct Conversation::Impl {
         Merge(u, text);
         return StartMove();
       }
-      if (u.has(Intent::kNo)) {
+      if (u.has(Intent::kNo) || KeepIt(text)) {
         Say(Prompt("kept", "Okay, I'll leave it as it is."));
         chosen_existing.reset();
         return AnythingElse();
@@ -1172,7 +1178,7 @@ struct Conversation::Impl {
       Merge(u, text);
       return StartMove();
     }
-    if (u.has(Intent::kNo) || Contains(text, "neither")) {
+    if (u.has(Intent::kNo) || Contains(text, "neither") || KeepIt(text)) {
       Say(Prompt("kept", "Okay, I'll leave it as it is."));
       chosen_existing.reset();
       return AnythingElse();

