@@ -12,4 +12,5 @@ PYBIND11_MODULE(_infini, m) {
   ip::BindDialogue(m);
   ip::BindCall(m);
   ip::BindStore(m);
+  ip::BindServer(m);
 }

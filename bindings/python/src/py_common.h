@@ -117,5 +117,6 @@ void BindProviders(py::module_& m);
 void BindDialogue(py::module_& m);
 void BindCall(py::module_& m);
 void BindStore(py::module_& m);
+void BindServer(py::module_& m);
 
 }  // namespace infini::python
