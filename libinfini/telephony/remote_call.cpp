@@ -510,6 +510,7 @@ Result<RemoteCallResult> RunRemoteScenario(const std::string& scenario_path, con
     json start = {{"event", "start"}, {"from", from}, {"to", options.to},
                   {"business", options.business.empty() ? sc.business_id : options.business},
                   {"format", options.native_format}, {"sample_rate", 16000}};
+    if (!options.realtime) start["pacing"] = "none";  // the host may send its audio as fast as it makes it
     INFINI_RETURN_IF_ERROR((*ws)->SendText(start.dump()));
   }
 
@@ -612,9 +613,18 @@ Result<RemoteCallResult> RunRemoteScenario(const std::string& scenario_path, con
           line(fmt::format("host: call {} started", e.text));
           break;
         case Event::Kind::kTranscript:
-          if (e.role == "agent") result.agent_transcript.push_back(e.text);
+          if (e.role == "agent") {
+            result.agent_transcript.push_back(e.text);
+            line(fmt::format("agent: {}", e.text));
+          } else {
+            line(fmt::format("  agent heard: \"{}\"", e.text));
+          }
           break;
         case Event::Kind::kTurn:
+          line(fmt::format("  host turn: asr final {:.0f} ms + decision {:.1f} ms + tts first audio {:.0f} ms = {:.0f} ms "
+                           "after end of speech",
+                           e.turn.asr_final_ms - e.turn.speech_end_ms, e.turn.decision_ms - e.turn.asr_final_ms,
+                           e.turn.first_frame_out_ms - e.turn.decision_ms, e.turn.latency_ms()));
           host_turns.push_back(e.turn);
           if (!result.turns.empty() && !result.turns.back().host) result.turns.back().host = e.turn;
           break;
