@@ -12,8 +12,10 @@
 //
 // Usage: bench_concurrency [--levels 100,500,1000,2000,4000] [--window 5] [--loops 2]
 //                          [--host-cmd "<command with {port}>"] [--url ws://127.0.0.1:PORT --pid PID]
-// Default host: <build>/infini serve on an ephemeral port with null providers (see below).
+// Default host: <build>/infini serve on an ephemeral port with null providers, pinned to CPU 1
+// with `taskset` (this client runs on CPU 0), one pipeline worker: "host CPU" is of one core.
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <signal.h>
@@ -154,8 +156,15 @@ int main(int argc, char** argv) {
   if (url.empty()) {
     const int port = FreePort();
     if (host_cmd.empty()) {
-      host_cmd = std::string(INFINI_BINARY_DIR) + "/infini serve --port {port} --recognizer null --synthesizer silence "
-                 "--allow-unsigned-webhooks --business " INFINI_SOURCE_DIR "/examples/businesses/hvac.json";
+      // `infini serve` with null speech, pinned to CPU 1 (this client pins itself to CPU 0).
+      const std::string config = "/tmp/bench_concurrency_host_" + std::to_string(getpid()) + ".json";
+      std::ofstream(config) << R"({"recognizer":"null","synthesizer":{"name":"silence"},"workers":1,)"
+                            << R"("idle_timeout_ms":600000,"businesses":[")" INFINI_SOURCE_DIR "/examples/businesses/hvac.json\"]}";
+      host_cmd = "taskset -c 1 " + std::string(INFINI_BINARY_DIR) + "/infini serve --port {port} --config " + config;
+      cpu_set_t mine;
+      CPU_ZERO(&mine);
+      CPU_SET(0, &mine);
+      sched_setaffinity(0, sizeof mine, &mine);
     }
     std::string cmd = host_cmd;
     for (size_t at; (at = cmd.find("{port}")) != std::string::npos;) cmd.replace(at, 6, std::to_string(port));

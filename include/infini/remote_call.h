@@ -58,9 +58,11 @@ struct RemoteCallOptions {
   int connect_timeout_ms = 5000;
   int answer_timeout_ms = 20000;  // caller speech ended, no agent audio since: give up
   int call_timeout_ms = 300000;   // whole call
+  int end_silence_ms = 600;       // the host's endpointing silence: fast mode hurries this much after speech
   std::function<void(const std::string&)> on_line;  // live progress, one line per event
-  // Twilio mode: asked for the outcome once the stream ended (e.g. the in-process host's record).
-  std::function<std::optional<CallOutcome>(const std::string& call_sid)> outcome_lookup;
+  // Asked for the outcome when the stream ended without one (always for Twilio): given the
+  // CallSid (Twilio) or the host's call id (native), e.g. reading the in-process host's store.
+  std::function<std::optional<CallOutcome>(const std::string& call_id)> outcome_lookup;
 };
 
 // One agent reply as the caller experienced it, plus the host's own breakdown when it sent one.
@@ -102,5 +104,37 @@ struct TwimlStream {
   std::vector<std::pair<std::string, std::string>> parameters;
 };
 Result<TwimlStream> ParseConnectStreamTwiml(std::string_view twiml);
+
+}  // namespace infini
+
+namespace infini {
+
+class Store;
+
+// The outcome of the call whose provider id (Twilio CallSid) or row id is `provider_call_id`, rebuilt
+// from a host's store: the call row's outcome, its book/sms/transfer/voicemail actions and the
+// agent's turns. nullopt when no such call is recorded (yet).
+std::optional<CallOutcome> CallOutcomeFromStore(Store& store, const std::string& provider_call_id);
+
+// One scenario against a host started for it in this process (`infini demo`, `infini eval
+// --audio`): an `infini serve` server on an ephemeral 127.0.0.1 port, running the scenario's
+// business with its clock ("now") and existing bookings, answered by the simulated caller
+// over the chosen transport. The host's and the caller's providers may be shared by several
+// runs at once (they are thread-safe); everything else is per run.
+struct HostedScenarioOptions {
+  Recognizer* host_recognizer = nullptr;    // the receptionist's ears
+  Synthesizer* host_synthesizer = nullptr;  // and voice
+  CallerSpeech caller;                      // the simulated caller's
+  CallTransport transport = CallTransport::kNative;
+  std::string native_format = "pcm16";
+  bool realtime = false;         // false: the host does not pace its audio and the caller sends fast
+  int twilio_pipeline_rate = 16000;  // the host's pipeline rate for Twilio μ-law (8000 = narrowband)
+  VoiceCallOptions call;         // host VAD/turn tuning, agent voice
+  std::string caller_voice = "rms";
+  std::function<void(const std::string&)> on_line;
+  std::function<void(const std::string&)> on_host_log;  // the host's call start/end lines
+};
+Result<RemoteCallResult> RunHostedScenario(const std::string& scenario_path, const std::string& businesses_dir,
+                                           const HostedScenarioOptions& options);
 
 }  // namespace infini

@@ -104,6 +104,7 @@ std::optional<std::string> SimulatedCaller::Reply(const std::vector<std::string>
       return it->second[std::min(n, it->second.size() - 1)];
     }
     // What most people would say when the scenario does not say otherwise.
+    if (key == "service") return says_first_;  // asked what they need: they say it again
     if (key == "confirm") return std::string("Yes.");
     if (key == "anything_else") return std::string("No, that's all. Thanks, bye.");
     if (key == "correction" && answers_.count("time") && !answers_["time"].empty()) return answers_["time"].back();

@@ -533,8 +533,13 @@ Result<RemoteCallResult> RunRemoteScenario(const std::string& scenario_path, con
   std::atomic<bool> stop_pacer{false};
   std::atomic<int> frames_sent{0};
   std::atomic<double> worst_lag{0};
-  const auto tick = std::chrono::microseconds(
+  // Fast mode sends only the caller's speech and the endpointing silence after it, faster than
+  // real time; the rest of the line (while the agent thinks and talks) is not sent, so a busy
+  // host is not flooded with silence it has to queue. Real time: a frame every 20 ms, always.
+  const auto realtime_tick = std::chrono::microseconds(kFrameMs * 1000);
+  const auto fast_tick = std::chrono::microseconds(
       static_cast<int64_t>(kFrameMs * 1000 / (options.realtime ? 1.0 : std::max(1.0, options.fast_speedup))));
+  const auto fast_tail = std::chrono::milliseconds(options.end_silence_ms + 400);
   std::thread pacer([&] {
     const std::vector<int16_t> silence(static_cast<size_t>(AudioFrame::SamplesPerFrame(rate)), 0);
     auto next = Clock::now();
@@ -542,11 +547,12 @@ Result<RemoteCallResult> RunRemoteScenario(const std::string& scenario_path, con
       std::this_thread::sleep_until(next);
       const double lag = std::chrono::duration<double, std::milli>(Clock::now() - next).count();
       if (lag > worst_lag.load()) worst_lag.store(lag);
-      next += tick;
-      if (!options.realtime && (*ws)->queued() > 25) continue;  // fast mode: keep pace with the host
       std::vector<int16_t> frame;
       {
         std::lock_guard l(send_mu);
+        const bool hurry = speaking || (speech_ended != Clock::time_point{} && Clock::now() - speech_ended < fast_tail);
+        next += hurry ? fast_tick : realtime_tick;
+        if (!hurry && !options.realtime) continue;  // fast: no line silence while the agent thinks and talks
         if (!to_say.empty()) {
           frame = std::move(to_say.front());
           to_say.pop_front();
@@ -621,16 +627,18 @@ Result<RemoteCallResult> RunRemoteScenario(const std::string& scenario_path, con
           }
           break;
         case Event::Kind::kTurn:
-          line(fmt::format("  host turn: asr final {:.0f} ms + decision {:.1f} ms + tts first audio {:.0f} ms = {:.0f} ms "
+          if (!greeting && !current.host) current.host = e.turn;  // the reply to the line in flight
+          if (e.turn.first_frame_out_ms <= 0) line("  host turn: no reply audio (the call ended)");
+          else line(fmt::format("  host turn: asr final {:.0f} ms + decision {:.1f} ms + tts first audio {:.0f} ms = {:.0f} ms "
                            "after end of speech",
                            e.turn.asr_final_ms - e.turn.speech_end_ms, e.turn.decision_ms - e.turn.asr_final_ms,
                            e.turn.first_frame_out_ms - e.turn.decision_ms, e.turn.latency_ms()));
           host_turns.push_back(e.turn);
-          if (!result.turns.empty() && !result.turns.back().host) result.turns.back().host = e.turn;
           break;
         case Event::Kind::kEnd:
           result.outcome = e.outcome;
           result.outcome_known = true;
+          stop_pacer.store(true);  // the host is closing: no more audio
           break;
         case Event::Kind::kClosed:
           closed_why = e.text;
@@ -679,6 +687,7 @@ Result<RemoteCallResult> RunRemoteScenario(const std::string& scenario_path, con
     } else {
       current.agent_heard = words;
       result.turns.push_back(current);
+      current = RemoteTurn{};
     }
     line(fmt::format("  caller heard: \"{}\" ({} ms of audio)", words, agent_samples * 1000 / rate));
     if (!result.turns.empty()) {
@@ -725,6 +734,10 @@ Result<RemoteCallResult> RunRemoteScenario(const std::string& scenario_path, con
     }
     const size_t n = static_cast<size_t>(AudioFrame::SamplesPerFrame(rate));
     std::lock_guard l(send_mu);
+    // Fast mode sends no line silence while waiting, so lead in with some: the host's VAD
+    // needs a noise floor and its recognizer a pre-roll before the first word.
+    if (!options.realtime)
+      for (int ms = 0; ms < 500; ms += kFrameMs) to_say.emplace_back(n, int16_t{0});
     for (size_t i = 0; i < pcm->size(); i += n) {
       std::vector<int16_t> f(pcm->begin() + static_cast<long>(i), pcm->begin() + static_cast<long>(std::min(pcm->size(), i + n)));
       f.resize(n, 0);
@@ -744,9 +757,11 @@ Result<RemoteCallResult> RunRemoteScenario(const std::string& scenario_path, con
   (*ws)->Close(1000, "call over");
   result.frames_sent = frames_sent.load();
   result.worst_send_lag_ms = worst_lag.load();
-  // Host turns that came after the caller's last line (e.g. the goodbye) still count.
-  for (size_t i = 0; i < result.turns.size() && i < host_turns.size(); ++i)
-    if (!result.turns[i].host) result.turns[i].host = host_turns[i];
+  // The caller's last line (the goodbye) has no reply it waited for: keep its host timing too.
+  if (!current.caller_said.empty()) {
+    if (!current.host && host_turns.size() > result.turns.size()) current.host = host_turns[result.turns.size()];
+    result.turns.push_back(current);
+  }
 
   if (!result.outcome_known && options.outcome_lookup) {
     if (auto o = options.outcome_lookup(result.call_id)) {

@@ -1,0 +1,108 @@
+// A scenario against an in-process host (infini/remote_call.h: RunHostedScenario) and the
+// outcome of a call read back from a host's store.
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "infini/log.h"
+#include "infini/remote_call.h"
+#include "infini/server.h"
+#include "infini/simulation.h"
+#include "infini/store.h"
+
+namespace infini {
+
+std::optional<CallOutcome> CallOutcomeFromStore(Store& store, const std::string& provider_call_id) {
+  CallFilter filter;
+  filter.limit = 1000;
+  auto calls = store.ListCalls(filter);
+  if (!calls.ok()) return std::nullopt;
+  const CallRecord* call = nullptr;
+  for (const auto& c : *calls)
+    if (c.provider_call_id == provider_call_id || std::to_string(c.id) == provider_call_id) call = &c;
+  if (!call || call->ended_utc == 0) return std::nullopt;
+  CallOutcome o;
+  o.outcome = call->outcome.empty() ? "abandoned" : call->outcome;
+  auto actions = store.ListActions(call->id);
+  if (actions.ok()) {
+    for (const auto& a : *actions) {
+      auto j = nlohmann::json::parse(a.detail_json, nullptr, false);
+      if (!j.is_object()) continue;
+      auto s = [&](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string(); };
+      if (a.kind == "book") {
+        o.appointment = BookedAppointment{.service = s("service"), .start = s("start"), .resource = s("resource"),
+                                          .name = s("name"), .phone = s("phone"), .address = s("address"), .id = s("id")};
+      } else if (a.kind == "sms") {
+        o.sms.push_back({s("to"), s("text")});
+      } else if (a.kind == "transfer") {
+        o.transfer_to = s("target");
+      } else if (a.kind == "voicemail") {
+        o.voicemail = Voicemail{s("name"), s("phone"), ""};
+      }
+    }
+  }
+  if (auto turns = store.ListTurns(call->id); turns.ok())
+    for (const auto& t : *turns)
+      if (t.speaker == "agent") o.said.push_back(t.text);
+  return o;
+}
+
+Result<RemoteCallResult> RunHostedScenario(const std::string& scenario_path, const std::string& businesses_dir,
+                                           const HostedScenarioOptions& options) {
+  if (!options.host_recognizer || !options.host_synthesizer)
+    return Status::InvalidArgument("hosted call: the host needs a recognizer and a synthesizer");
+  auto loaded = LoadScenario(scenario_path, businesses_dir);
+  if (!loaded.ok()) return loaded.status();
+  const Scenario& sc = loaded.value();
+
+  ServerOptions so;
+  so.host = "127.0.0.1";
+  so.port = 0;
+  so.businesses = {sc.business};
+  so.recognizer_instance = options.host_recognizer;
+  so.synthesizer_instance = options.host_synthesizer;
+  so.now_utc = sc.now_utc;
+  so.pace_output = options.realtime;
+  so.twilio_pipeline_rate = options.twilio_pipeline_rate;
+  so.call = options.call;
+  so.worker_threads = 2;
+  std::mt19937_64 rng{std::random_device{}()};
+  so.twilio_auth_token = fmt::format("{:016x}{:016x}", rng(), rng());
+  so.on_call_log = [&options](const std::string& l) {
+    if (options.on_host_log) options.on_host_log(l);
+  };
+  auto server = Server::Create(so);
+  if (!server.ok()) return server.status();
+  if (!sc.calendar_json.empty())
+    INFINI_RETURN_IF_ERROR(PreloadBookings(sc.calendar_json, sc.business, (*server)->store().calendar()));
+  INFINI_RETURN_IF_ERROR((*server)->Start());
+
+  RemoteCallOptions ro;
+  ro.url = fmt::format("http://127.0.0.1:{}", (*server)->port());
+  ro.transport = options.transport;
+  ro.native_format = options.native_format;
+  ro.realtime = options.realtime;
+  ro.twilio_auth_token = so.twilio_auth_token;
+  if (!sc.business.phone.empty()) ro.to = sc.business.phone;
+  ro.business = sc.business.id;
+  ro.caller_voice = options.caller_voice;
+  ro.end_silence_ms = options.call.turn.end_silence_ms;
+  ro.on_line = options.on_line;
+  Store& store = (*server)->store();
+  ro.outcome_lookup = [&store](const std::string& sid) -> std::optional<CallOutcome> {
+    // The host closes the call row just after the stream ends: give it a moment.
+    for (int i = 0; i < 100; ++i) {
+      if (auto o = CallOutcomeFromStore(store, sid)) return o;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return std::nullopt;
+  };
+  auto result = RunRemoteScenario(scenario_path, businesses_dir, options.caller, ro);
+  (*server)->Stop();
+  return result;
+}
+
+}  // namespace infini
