@@ -50,6 +50,7 @@ void BindStore(py::module_& m) {
       .def_readwrite("status", &CallRecord::status)
       .def_readwrite("outcome", &CallRecord::outcome)
       .def_readwrite("summary", &CallRecord::summary)
+      .def_readwrite("recording_url", &CallRecord::recording_url)
       .def("__repr__", [](const CallRecord& c) {
         return fmt::format("CallRecord(id={}, business_id='{}', from_phone='{}', status='{}', outcome='{}')", c.id,
                            c.business_id, c.from_phone, c.status, c.outcome);
@@ -165,6 +166,9 @@ void BindStore(py::module_& m) {
              Check(s.EndCall(id, outcome, summary, ended));
            }, py::arg("call_id"), py::arg("outcome"), py::arg("summary") = "", py::arg("ended_utc") = 0, GilFree())
       .def("get_call", [](Store& s, int64_t id) { return Unwrap(s.GetCall(id)); }, py::arg("call_id"), GilFree())
+      .def("count_calls", [](Store& s, const CallFilter& f) { return Unwrap(s.CountCalls(f)); }, py::arg("filter"))
+      .def("set_call_recording", [](Store& s, int64_t id, const std::string& url) { Check(s.SetCallRecording(id, url)); },
+           py::arg("call_id"), py::arg("recording_url"))
       .def("list_calls", [](Store& s, const CallFilter& f) { return Unwrap(s.ListCalls(f)); },
            py::arg("filter") = CallFilter{}, GilFree())
       .def("add_turn", [](Store& s, const TurnRecord& t) { Check(s.AddTurn(t)); }, py::arg("turn"), GilFree())

@@ -125,6 +125,16 @@ class StoreTest(unittest.TestCase):
         self.assertEqual(again.get_voice_config("salon").voice_name, "kal16")
         self.assertEqual(again.get_organization("org1").name, "Cut & Color")
 
+    def test_recording_link_and_call_count(self):
+        store = infini.Store.open(self.path)
+        call = store.start_call(infini.CallRecord(business_id="salon", from_phone="+13035556677"))
+        store.start_call(infini.CallRecord(business_id="other"))
+        store.set_call_recording(call, "https://recordings.example.test/1.wav")
+        self.assertEqual(store.get_call(call).recording_url, "https://recordings.example.test/1.wav")
+        self.assertEqual(store.count_calls(infini.CallFilter(business_id="salon")), 1)
+        with self.assertRaises(infini.NotFoundError):
+            store.set_call_recording(call + 100, "x")
+
     def test_errors(self):
         with open(self.path, "wb") as f:
             f.write(b"this is not a database" * 100)
