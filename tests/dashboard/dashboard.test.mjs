@@ -6,6 +6,8 @@
 // Environment (set by tests/dashboard/CMakeLists.txt):
 //   SERVER_CMD   JSON array: the command that starts the server and prints one JSON line
 //                {"port":N,"token":"...","readonly_token":"...","call_id":N} on stdout
+//   CALL_CMD     optional JSON array: a simulated caller run once the server is up, "{url}"
+//                replaced by its base URL (e.g. `infini call --url {url} ...`); must exit 0
 //   ARTIFACTS    directory for screenshots
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -47,7 +49,32 @@ const info = await new Promise((resolve, reject) => {
   server.on('exit', code => reject(new Error(`server exited early with ${code}`)));
 });
 const base = `http://127.0.0.1:${info.port}`;
-console.log(`server on ${base}, call ${info.call_id}`);
+console.log(`server on ${base}`);
+
+// ---- a simulated caller calls it ----
+if (process.env.CALL_CMD) {
+  const call = JSON.parse(process.env.CALL_CMD).map(a => a.replace('{url}', base));
+  const t0 = Date.now();
+  const code = await new Promise(resolve => {
+    const p = spawn(call[0], call.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] });
+    p.on('exit', c => resolve(c));
+  });
+  console.log(`simulated call exited ${code} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  if (code !== 0) {
+    server.stdin.end();
+    server.kill('SIGTERM');
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+}
+// The call to open: the newest one (the API's own answer).
+if (!info.call_id) {
+  const r = await fetch(`${base}/api/v1/calls?limit=1`, { headers: { Authorization: 'Bearer ' + info.token } });
+  const j = await r.json();
+  assert.equal(j.total, 1, 'exactly one call recorded');
+  info.call_id = j.calls[0].id;
+}
+console.log(`call ${info.call_id}`);
 
 // ---- the browser ----
 const userDataDir = mkdtempSync(join(tmpdir(), 'infini-chromium-'));
