@@ -66,10 +66,11 @@ class VoiceCall {
 
   virtual Status Start() = 0;                          // speaks the greeting
   virtual Status PushFrame(const AudioFrame& frame) = 0;  // one inbound frame at options.sample_rate
-  // A caller turn that arrived as text rather than speech (keypad digits collected by the
-  // transport): answered like a recognizer final, with the same timings (speech_end_ms is
-  // when the text arrived; asr_final_ms equals it).
-  virtual Status PushText(const std::string& text) = 0;
+  // Keypad keys (DTMF) as the transport receives them, one or several ("5", "5125557788#"),
+  // passed to Conversation::OnDtmf. When the engine answers, that is a turn like a spoken
+  // one: caller_text "keypad: <keys since the last turn>", speech_end_ms = asr_final_ms = when
+  // the last key arrived.
+  virtual Status PushDtmf(const std::string& keys) = 0;
   virtual Status Hangup() = 0;                         // the caller hung up
   // True while the agent's last answer is still to be played by the transport; the
   // transport clears it when playback ends (barge-in is judged against it).

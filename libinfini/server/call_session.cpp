@@ -197,6 +197,7 @@ std::string Summary(const CallOutcome& o) {
 CallSession::~CallSession() = default;
 
 void CallSession::Post(InEvent event) {
+  if (event.kind == InEvent::Kind::kClosed || event.kind == InEvent::Kind::kHangup) hung_up_ = true;
   bool schedule = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -239,13 +240,16 @@ void CallSession::Handle(InEvent& e) {
   if (finished_) return;
   switch (e.kind) {
     case InEvent::Kind::kStart: OnStart(e.start); break;
-    case InEvent::Kind::kAudio: if (started_ && !ending_) OnAudio(e.bytes); break;
+    case InEvent::Kind::kAudio:
+      // Audio still queued when the caller hung up is not worth decoding.
+      if (started_ && !ending_ && !hung_up_.load()) OnAudio(e.bytes);
+      break;
     case InEvent::Kind::kDtmf: if (started_ && !ending_) OnDtmf(e.digit); break;
     case InEvent::Kind::kMarkPlayed: if (started_) OnMarkPlayed(e.text); break;
     case InEvent::Kind::kHangup:
-      if (!close_reason_.size()) close_reason_ = e.text;
+      if (close_reason_.empty()) close_reason_ = e.text;
+      OnClosed(e.text);  // the end event goes out before the close
       outlet_->Close(1000, "hangup");
-      OnClosed(e.text);
       break;
     case InEvent::Kind::kClosed: OnClosed(e.text); break;
     case InEvent::Kind::kDrained: OnDrained(); break;
@@ -385,26 +389,12 @@ void CallSession::OnAudio(const std::vector<uint8_t>& bytes) {
     AfterStep();
   }
   in_rate_pcm_.erase(in_rate_pcm_.begin(), in_rate_pcm_.begin() + static_cast<long>(used));
-  if (!dtmf_.empty() && Clock::now() - dtmf_at_ > std::chrono::milliseconds(2000)) FlushDtmf();
 }
 
 void CallSession::OnDtmf(char digit) {
   INFINI_LOG(kInfo, "{}: keypad {}", Tag(), digit);
-  if (digit == '#') {
-    FlushDtmf();
-    return;
-  }
-  dtmf_ += digit;
-  dtmf_at_ = Clock::now();
-}
-
-void CallSession::FlushDtmf() {
-  if (dtmf_.empty() || !call_) return;
-  std::string digits = std::move(dtmf_);
-  dtmf_.clear();
-  (void)ctx_->store->AddAction(row_, "dtmf", json{{"digits", digits}}.dump());
-  Status s = call_->PushText(digits);
-  if (!s.ok()) INFINI_LOG(kWarn, "{}: keypad turn: {}", Tag(), s.ToString());
+  Status s = call_->PushDtmf(std::string(1, digit));
+  if (!s.ok()) INFINI_LOG(kWarn, "{}: keypad: {}", Tag(), s.ToString());
   AfterStep();
 }
 

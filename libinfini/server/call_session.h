@@ -166,7 +166,6 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   void EmitWire(std::span<const int16_t> pcm);  // at wire rate, whole 20 ms frames
   void EndUtterance();
   void RecordNewTurns();
-  void FlushDtmf();
   void SendEvent(const std::string& json);
   void Finish(const std::string& why);  // record outcome + actions, close the row
   std::string Tag() const;
@@ -178,6 +177,7 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   std::deque<InEvent> inbox_;
   bool scheduled_ = false;
   size_t dropped_ = 0;
+  std::atomic<bool> hung_up_{false};
 
   // Pipeline state: touched only by the strand.
   CallStart start_;
@@ -197,8 +197,7 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   int barge_ins_seen_ = 0;
   size_t turns_recorded_ = 0, said_recorded_ = 0;
   int turn_index_ = 0;
-  std::string dtmf_;
-  std::chrono::steady_clock::time_point dtmf_at_, started_at_;
+  std::chrono::steady_clock::time_point started_at_;
   std::string close_reason_;
 };
 

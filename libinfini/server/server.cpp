@@ -624,7 +624,8 @@ class ServerImpl final : public Server {
     const auto now = Clock::now();
     auto next = now + std::chrono::seconds(1);  // idle check cadence
     if (!c.started) next = std::min(next, c.opened + std::chrono::milliseconds(options_.start_timeout_ms));
-    if (c.due_set) next = std::min(next, c.next_due - std::chrono::milliseconds(kLeadMs));
+    if (c.due_set && c.next_due - std::chrono::milliseconds(kLeadMs) > now)
+      next = std::min(next, c.next_due - std::chrono::milliseconds(kLeadMs));
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(next - now).count();
     lws_set_timer_usecs(c.wsi, std::max<int64_t>(us, 1));
   }
@@ -652,7 +653,7 @@ class ServerImpl final : public Server {
       c.close_reason = "maximum call length";
       return -1;
     }
-    if (c.due_set) lws_callback_on_writable(c.wsi);
+    lws_callback_on_writable(c.wsi);  // paced audio that has come due (or nothing: cheap)
     ArmTimer(c);
     return 0;
   }
@@ -702,8 +703,9 @@ class ServerImpl final : public Server {
       ArmTimer(c);
       return 0;
     }
-    // Nothing queued.
-    if (c.paced) c.due_set = false;
+    // Nothing queued. The pacing clock keeps running: a synthesizer that delivers frames
+    // barely faster than real time must not restart it (and burst) after every frame; a real
+    // gap (between utterances) restarts it above, once it is a frame behind.
     if (auto cb = c.outlet->TakeDrainedCallbackIfEmpty()) cb();
     int code = 1000;
     std::string reason;

@@ -110,13 +110,16 @@ class VoiceCallImpl final : public VoiceCall {
     return s;
   }
 
-  Status PushText(const std::string& text) override {
+  Status PushDtmf(const std::string& keys) override {
     if (ended()) return Status::OK();
+    keys_ += keys;
     TurnTimings t;
     t.speech_end_ms = Ms();
     t.asr_final_ms = t.speech_end_ms;
-    t.caller_text = text;
-    auto actions = text.empty() ? conversation_.OnSilence() : conversation_.OnUtterance(text);
+    auto actions = conversation_.OnDtmf(keys);
+    if (actions.empty()) return Status::OK();  // the engine waits for more keys
+    t.caller_text = "keypad: " + keys_;
+    keys_.clear();
     t.decision_ms = Ms();
     Status s = Act(actions, &t);
     turns_log_.push_back(t);
@@ -188,6 +191,7 @@ class VoiceCallImpl final : public VoiceCall {
   TurnTimings* current_ = nullptr;
   bool first_frame_seen_ = false;
   std::vector<TurnTimings> turns_log_;
+  std::string keys_;  // keypad keys since the last keypad turn
   Clock::time_point started_;
 };
 
