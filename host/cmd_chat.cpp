@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "infini/business.h"
+#include "infini/call_record.h"
 #include "infini/dialogue.h"
 #include "infini/simulation.h"
 #include "infini/store.h"
@@ -56,61 +57,6 @@ struct Recorder {
   }
 };
 Recorder g_recorder;
-
-// Writes what the call did: actions, voicemail, callback task, and the call's outcome.
-void RecordOutcome(infini::Store& store, int64_t call_id, const infini::BusinessConfig& b,
-                   const infini::CallOutcome& o, int64_t now_utc) {
-  using nlohmann::ordered_json;
-  auto warn = [](const infini::Status& st) {
-    if (!st.ok()) std::cerr << "infini chat: --db: " << st.ToString() << "\n";
-  };
-  auto action = [&](const std::string& kind, const ordered_json& detail) {
-    warn(store.AddAction(call_id, kind, detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)).status());
-  };
-  if (o.appointment)
-    action("book", {{"id", o.appointment->id}, {"service", o.appointment->service}, {"start", o.appointment->start},
-                    {"resource", o.appointment->resource}, {"name", o.appointment->name}, {"phone", o.appointment->phone}});
-  if (o.changed)
-    action(o.changed->action == "moved" ? "move" : "cancel",
-           {{"id", o.changed->id}, {"service", o.changed->service}, {"from", o.changed->from}, {"to", o.changed->to},
-            {"resource", o.changed->resource}});
-  for (const auto& s : o.sms) action("sms", {{"to", s.to}, {"text", s.text}});
-  if (o.sms_consent) action("sms_consent", {{"consent", *o.sms_consent}});
-  if (o.transfer_to) action("transfer", {{"to", *o.transfer_to}});
-  if (o.voicemail) {
-    infini::VoicemailRecord v;
-    v.call_id = call_id;
-    v.business_id = b.id;
-    v.caller_name = o.voicemail->name;
-    v.caller_phone = o.voicemail->phone;
-    v.message = o.voicemail->message;
-    v.created_utc = now_utc;
-    warn(store.AddVoicemail(v).status());
-    action("voicemail", {{"name", v.caller_name}, {"phone", v.caller_phone}, {"message", v.message}});
-  }
-  std::string summary;
-  if (o.callback) {
-    infini::CallbackRecord c;
-    c.call_id = call_id;
-    c.business_id = b.id;
-    c.caller_name = o.callback->name;
-    c.caller_phone = o.callback->phone;
-    c.request = o.callback->request;
-    c.urgency = o.callback->urgency;
-    c.best_time = o.callback->best_time;
-    c.summary = o.callback->summary;
-    c.created_utc = now_utc;
-    warn(store.AddCallback(c).status());
-    action("callback", {{"urgency", c.urgency}, {"request", c.request}});
-    summary = c.summary;
-  } else if (o.appointment) {
-    summary = "Booked " + o.appointment->service + " at " + o.appointment->start + " for " + o.appointment->name + ".";
-  } else if (o.changed) {
-    summary = "Moved " + o.changed->service + " from " + o.changed->from + " to " + o.changed->to + ".";
-  }
-  if (o.urgency != "normal") summary += " Urgency: " + o.urgency + ".";
-  warn(store.EndCall(call_id, o.outcome, summary, now_utc));
-}
 
 void Emit(const ChatFlags& f, const infini::AgentAction& a) {
   using Kind = infini::AgentAction::Kind;
@@ -220,7 +166,11 @@ int RunChat(const ChatFlags& f) {
     for (const auto& a : call.OnUtterance(line)) Emit(f, a);
   }
   const auto& o = call.outcome();
-  if (store) RecordOutcome(*store, call_id, b, o, options.now_utc);
+  if (store) {
+    std::string summary = infini::RecordCallOutcome(*store, call_id, b, o, options.now_utc);
+    if (auto st = store->EndCall(call_id, o.outcome, summary, options.now_utc); !st.ok())
+      std::cerr << "infini chat: --db: " << st.ToString() << "\n";
+  }
   if (f.json) {
     std::cout << infini::CallOutcomeJson(o) << "\n";
   } else {

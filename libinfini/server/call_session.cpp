@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "infini/base64.h"
+#include "infini/call_record.h"
 #include "infini/g711.h"
 #include "infini/log.h"
 #include "infini/messenger.h"
@@ -608,26 +609,9 @@ void CallSession::Finish(const std::string& why) {
     const CallOutcome& o = conversation_->outcome();
     outcome = o.outcome;
     summary = Summary(o);
-    if (o.appointment) {
-      const auto& a = *o.appointment;
-      (void)store.AddAction(row_, "book",
-                            json{{"service", a.service}, {"start", a.start}, {"resource", a.resource},
-                                 {"name", a.name}, {"phone", a.phone}, {"address", a.address}, {"id", a.id}}
-                                .dump(-1, ' ', false, json::error_handler_t::replace));
-    }
-    for (const auto& sms : o.sms)
-      (void)store.AddAction(row_, "sms", json{{"to", sms.to}, {"text", sms.text}}.dump(-1, ' ', false, json::error_handler_t::replace));
-    if (o.voicemail) {
-      VoicemailRecord v;
-      v.call_id = row_;
-      v.business_id = start_.business->id;
-      v.caller_name = o.voicemail->name;
-      v.caller_phone = o.voicemail->phone;
-      v.message = o.voicemail->message;
-      (void)store.AddVoicemail(v);
-      (void)store.AddAction(row_, "voicemail", json{{"name", v.caller_name}, {"phone", v.caller_phone}}.dump(
-                                                   -1, ' ', false, json::error_handler_t::replace));
-    }
+    // Actions, voicemail and the callback task / lead (every call that did not book leaves one).
+    std::string recorded = RecordCallOutcome(store, row_, *start_.business, o);
+    if (o.callback) summary = recorded;
     end["outcome"] = json::parse(CallOutcomeJson(o), nullptr, false);
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - started_at_).count();
