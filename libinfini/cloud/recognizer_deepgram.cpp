@@ -20,6 +20,8 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <utility>
+#include <atomic>
 
 #include <nlohmann/json.hpp>
 
@@ -127,22 +129,31 @@ class DeepgramSession : public RecognizerSession {
       return Status::InvalidArgument(fmt::format("deepgram: frame at {} Hz x{} pushed to a session opened for {} Hz mono",
                                                  frame.sample_rate, frame.channels, options_.sample_rate));
     if (!in_turn_) {
-      if (!ws_ || Closed()) {
-        INFINI_LOG(kInfo, "deepgram: reconnecting for a new turn ({})", CloseWhy());
-        INFINI_RETURN_IF_ERROR(Connect());
+      if (!ws_ || Closed() || !broken_.ok()) {
+        INFINI_LOG(kInfo, "deepgram: reconnecting for a new turn ({})", broken_.ok() ? CloseWhy() : broken_.ToString());
+        in_turn_ = true;  // a failed reconnect fails the whole turn (EndTurn reports it)
+        turn_failed_ = Connect();
+        if (!turn_failed_.ok()) return turn_failed_;
       }
       in_turn_ = true;
+      turn_failed_ = Status::OK();
       turn_start_s_ = stream_seconds_;
       finals_.clear();
-      interim_.clear();
+      interim_ = {};
       any_final_ = false;
     }
+    if (!turn_failed_.ok()) return turn_failed_;
+    turn_failed_ = Send(frame);
+    return turn_failed_;
+  }
+
+  Status Send(const AudioFrame& frame) {
     Drain();
     INFINI_RETURN_IF_ERROR(broken_);
     if (Closed()) return Status::Unavailable("deepgram: connection lost mid-turn (" + CloseWhy() + ")");
     Status sent;
     if (settings_.encoding == "mulaw") {
-      const auto ulaw = EncodeUlaw(frame.samples);
+      const auto ulaw = g711::EncodeUlaw(frame.samples);
       sent = ws_->SendBinary(std::string_view(reinterpret_cast<const char*>(ulaw.data()), ulaw.size()));
     } else {
       sent = ws_->SendBinary(
@@ -165,6 +176,7 @@ class DeepgramSession : public RecognizerSession {
       return t;
     }
     in_turn_ = false;
+    if (!turn_failed_.ok()) return std::exchange(turn_failed_, Status::OK());
     Drain();
     INFINI_RETURN_IF_ERROR(broken_);
     if (Closed()) return Status::Unavailable("deepgram: connection lost before the end of the turn (" + CloseWhy() + ")");
@@ -195,7 +207,7 @@ class DeepgramSession : public RecognizerSession {
     }
     Transcript t = Assemble(true);
     finals_.clear();
-    interim_.clear();
+    interim_ = {};
     if (on_transcript_) on_transcript_(t);
     return t;
   }
@@ -203,8 +215,9 @@ class DeepgramSession : public RecognizerSession {
   void Reset() override {
     if (in_turn_ && ws_ && !Closed()) (void)ws_->SendText(R"({"type":"Finalize"})");
     in_turn_ = false;
+    turn_failed_ = Status::OK();
     finals_.clear();
-    interim_.clear();
+    interim_ = {};
     // Results for the dropped audio still arrive; they end before the next turn starts
     // (turn_start_s_) and are ignored then.
   }
@@ -217,6 +230,7 @@ class DeepgramSession : public RecognizerSession {
   };
 
   bool Closed() {
+    if (!shared_) return true;
     std::lock_guard lock(shared_->mu);
     return shared_->closed;
   }
@@ -328,7 +342,8 @@ class DeepgramSession : public RecognizerSession {
   std::string url_;
   std::unique_ptr<net::WebSocketClient> ws_;
   std::shared_ptr<Shared> shared_;
-  Status broken_;
+  Status broken_;       // the connection said something unreadable or an Error
+  Status turn_failed_;  // this turn cannot be recognized here any more
   bool in_turn_ = false;
   bool any_final_ = false;
   bool finalized_ = false;
