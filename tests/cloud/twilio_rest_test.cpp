@@ -9,6 +9,7 @@
 
 #include "cloud/twilio_rest.h"
 #include "cloud/voice_providers.h"
+#include "infini/call_control.h"
 #include "infini/log.h"
 #include "infini/messenger.h"
 #include "infini/store.h"
@@ -217,6 +218,24 @@ TEST_CASE("twilio: call control redirects a live call to <Dial> or <Hangup/>") {
   Status not_a_sid = rest.Hangup("12; DROP");
   CHECK(not_a_sid.IsInvalidArgument());
   CHECK(f.Requests().size() == 5);  // the malformed SID was never sent
+
+  // The same through the CallControl interface the server uses.
+  const std::string other = "CA11111111111111111111111111111111";
+  f.fake.Post("/_fake/calls", R"({"sid": ")" + other + R"("})");
+  ::unsetenv("INFINI_TEST_TWILIO_UNSET");
+  auto control = MakeTwilioCallControl(f.Config());
+  REQUIRE_MESSAGE(control.ok(), control.status().ToString());
+  CHECK((*control)->name() == "twilio-rest");
+  f.Faults(R"(["503"])");  // retried
+  REQUIRE((*control)->Transfer(other, "+15125550199").ok());
+  REQUIRE((*control)->Hangup(other).ok());
+  auto all = f.Requests();
+  REQUIRE(all.size() == 8);
+  CHECK(all[6]["form"]["Twiml"] == "<Response><Dial>+15125550199</Dial></Response>");
+  CHECK(all[7]["form"]["Twiml"] == "<Response><Hangup/></Response>");
+  CHECK(MakeTwilioCallControl({{"account_sid", kSid}, {"auth_token_env", "INFINI_TEST_TWILIO_UNSET"}})
+            .status()
+            .IsNotFound());
 }
 
 TEST_CASE("sms chain twilio -> outbox: status recorded in the store outbox, segments as usage") {
