@@ -14,7 +14,10 @@
 // and may block (a REST request).
 #pragma once
 
+#include <memory>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "infini/status.h"
 
@@ -30,5 +33,12 @@ class CallControl {
   virtual Status Hangup(const std::string& call_sid) = 0;
   virtual std::string name() const = 0;  // for the action row and logs, e.g. "twilio-rest"
 };
+
+// "twilio-rest": POST .../Calls/{CallSid}.json with Twiml=<Response><Dial>target</Dial></Response>
+// (a "sip:" target as <Sip>) or <Response><Hangup/></Response>; 429/5xx retried with backoff.
+// Config as the "twilio" messenger (docs/providers.md): "account_sid" (or TWILIO_ACCOUNT_SID),
+// "auth_token_env" (default TWILIO_AUTH_TOKEN; the token is never in the config), "base_url".
+// NotFound when the SID or token is missing. Defined in the cloud layer.
+Result<std::unique_ptr<CallControl>> MakeTwilioCallControl(const nlohmann::json& config);
 
 }  // namespace infini

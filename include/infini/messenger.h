@@ -7,7 +7,10 @@
 // Implementations: a store-only outbox (default), Twilio SMS. Thread-safe.
 #pragma once
 
+#include <memory>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "infini/status.h"
 
@@ -29,5 +32,16 @@ class Messenger {
   virtual Result<std::string> Send(const Message& message) = 0;
   virtual std::string name() const = 0;
 };
+
+class Store;
+
+// Builds the messenger described by `spec` ("twilio", {"name": "twilio", "from": ...}, or a
+// chain such as ["twilio", "outbox"]; docs/providers.md). With a store, every SMS gets an
+// outbox row: "sent" once a provider accepted it, "queued" (the error noted) when the chain
+// falls through to "outbox", "failed" otherwise; SMS segments are recorded as usage of the
+// message's call_id. Without a store, "outbox" cannot keep anything and is skipped.
+// Defined in the cloud layer (libinfini/cloud/messenger_twilio.cpp). `store` must outlive it.
+Result<std::unique_ptr<Messenger>> MakeMessenger(const nlohmann::json& spec, Store* store,
+                                                 const std::string& business_id = "");
 
 }  // namespace infini
