@@ -81,9 +81,10 @@ Result<std::unique_ptr<Calendar>> MakeGraphCalendar(const GraphCalendarOptions& 
 //    and Book returns the appointment with `pending = true`; the engine then tells the
 //    caller "we've noted your request, the office will confirm".
 // List merges both (external failures fall back to local with a warning); FindByPhone reads
-// local. `local`, `external` and `store` must outlive the decorator.
+// local. Cancel/Move failures in `external` are stored as callbacks too. `local` and `store`
+// (may be null: no follow-up rows) must outlive the decorator; one decorator per business.
 std::unique_ptr<Calendar> MakeSyncSafeCalendar(Calendar& local, std::unique_ptr<Calendar> external,
-                                               Store* store);
+                                               Store* store, const std::string& business_id);
 
 // Builds the calendar named by `business.calendar` (docs/flow-format.md "calendar"):
 // "sqlite" (default) -> a non-owning view of store.calendar(); "caldav" | "google" | "graph" ->
