@@ -213,8 +213,8 @@ class CalDavCalendar final : public Calendar {
   Result<net::HttpClientResponse> Send(const net::HttpClientRequest& r) const {
     auto resp = http_.Send(r);
     if (!resp.ok()) return Status(resp.status().IsDeadlineExceeded()
-                                      ? Status::DeadlineExceeded("caldav " + r.method + " " + r.url + ": " + resp.status().message())
-                                      : Status::Unavailable("caldav " + r.method + " " + r.url + ": " + resp.status().message()));
+                                      ? Status::DeadlineExceeded("caldav " + resp.status().message())
+                                      : Status::Unavailable("caldav " + resp.status().message()));
     return resp;
   }
 
