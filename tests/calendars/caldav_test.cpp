@@ -22,12 +22,10 @@ int64_t Chicago(int y, int mo, int d, int h, int mi) {
 
 // One Radicale for the file (it takes ~1 s to start); each test case its own collection.
 Radicale& SharedRadicale() {
-  static Radicale* radicale = [] {
-    auto* r = new Radicale;
-    REQUIRE_MESSAGE(r->Start(), "radicale did not start (apt-get install radicale)");
-    return r;
-  }();
-  return *radicale;
+  static Radicale radicale;  // stopped (by pid) when the test program exits
+  static const bool started = radicale.Start();
+  REQUIRE_MESSAGE(started, "radicale did not start (apt-get install radicale)");
+  return radicale;
 }
 
 struct Dav {
