@@ -175,8 +175,7 @@ int RunChat(const ChatFlags& f) {
     // The config's "calendar" (docs/calendars.md): the store's own by default.
     auto made = infini::MakeBusinessCalendar(b, *store);
     if (!made.ok()) {
-      std::cerr << "infini chat: " << made.status().message() << "
-";
+      std::cerr << "infini chat: " << made.status().message() << "\n";
       return 2;
     }
     business_calendar = std::move(made.value());

@@ -45,9 +45,18 @@ struct Call {
   std::unique_ptr<Conversation> conv;
   dialogue::OutboxMessenger outbox;
   std::string last;
-  Call(const BusinessConfig& biz, Calendar& cal, const std::string& now_local) {
+  std::string phone_digits;  // the 7 digits after +1512
+  std::string SpokenPhone() const {
+    static const char* words[] = {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"};
+    std::string s = "five one two,";
+    for (size_t i = 0; i < phone_digits.size(); ++i) s += std::string(i == 3 ? ", " : " ") + words[phone_digits[i] - '0'];
+    return s;
+  }
+  // Each caller has their own number (a known number is greeted as a returning caller).
+  Call(const BusinessConfig& biz, Calendar& cal, const std::string& now_local, const std::string& phone = "+15125557788")
+      : phone_digits(phone.substr(5)) {
     ConversationOptions o;
-    o.caller_phone = "+15125557788";
+    o.caller_phone = phone;
     o.now_utc = LocalTimeToUtc(now_local, biz.timezone).value();
     conv = std::make_unique<Conversation>(biz, cal, &outbox, o);
     Take(conv->Start());
@@ -65,7 +74,7 @@ struct Call {
   std::string BookMonday(const std::string& name, const std::string& when = "Monday at nine in the morning") {
     Say("My AC stopped working, can someone come out " + when + "?");
     Say(name);
-    Say("five one two, five five five, seven seven eight eight");
+    Say(SpokenPhone());
     Say("1200 Oak Street");
     return Say("Yes, that's right.");
   }
@@ -110,7 +119,7 @@ TEST_CASE("sync-safe CalDAV: booked into Radicale and the store; Radicale gone m
   // The calendar server dies mid-call (after availability was read, before the booking).
   radicale.server.Stop();
   {
-    Call c(biz, *cal.value(), "2026-03-06T10:20:00");
+    Call c(biz, *cal.value(), "2026-03-06T10:20:00", "+15125550142");
     std::string said = c.BookMonday("Mary Jones");
     CHECK_MESSAGE(said.find("I've noted your request") != std::string::npos, said);
     CHECK(said.find("the office will confirm") != std::string::npos);
@@ -130,7 +139,7 @@ TEST_CASE("sync-safe CalDAV: booked into Radicale and the store; Radicale gone m
   REQUIRE(callbacks.ok());
   REQUIRE(callbacks->size() == 1);
   CHECK(callbacks->at(0).caller_name == "Mary Jones");
-  CHECK(callbacks->at(0).caller_phone == "+15125557788");
+  CHECK(callbacks->at(0).caller_phone == "+15125550142");
   CHECK(callbacks->at(0).request.find("Confirm appointment request") != std::string::npos);
   CHECK(json::parse(callbacks->at(0).summary)["calendar"] == "caldav");
 }
@@ -159,7 +168,7 @@ TEST_CASE("sync-safe Google: HTTP 500 and a hanging server both end in a stored,
   }
   control({{"match", "POST /calendar/v3/calendars/primary/events"}, {"hang", 1.5}});
   {
-    Call c(biz, *cal.value(), "2026-03-06T10:16:00");
+    Call c(biz, *cal.value(), "2026-03-06T10:16:00", "+15125550142");
     std::string said = c.BookMonday("Mary Jones");
     // Monday 9:00 on Tech 1 is held for John in the store, so she gets Tech 2; Google hangs.
     CHECK_MESSAGE(said.find("I've noted your request") != std::string::npos, said);
@@ -174,7 +183,7 @@ TEST_CASE("sync-safe Google: HTTP 500 and a hanging server both end in a stored,
   // With Google healthy again, a third caller is confirmed normally.
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));
   {
-    Call c(biz, *cal.value(), "2026-03-06T10:17:00");
+    Call c(biz, *cal.value(), "2026-03-06T10:17:00", "+15125550199");
     std::string said = c.BookMonday("Ann Lee", "Tuesday at ten in the morning");
     CHECK_MESSAGE(said.find("You're all set") != std::string::npos, said);
   }
