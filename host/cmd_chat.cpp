@@ -12,6 +12,7 @@
 #include "infini/call_record.h"
 #include "infini/dialogue.h"
 #include "infini/simulation.h"
+#include "infini/calendars.h"
 #include "infini/store.h"
 
 namespace {
@@ -91,6 +92,7 @@ int RunChat(const ChatFlags& f) {
   }
   std::unique_ptr<infini::Store> store;
   std::unique_ptr<infini::Calendar> memory_calendar;
+  std::unique_ptr<infini::Calendar> business_calendar;
   std::unique_ptr<infini::Messenger> outbox;
   infini::Calendar* calendar = nullptr;
   int64_t call_id = 0;
@@ -116,7 +118,14 @@ int RunChat(const ChatFlags& f) {
     }
     call_id = id.value();
     options.call_id = std::to_string(call_id);
-    calendar = &store->calendar();
+    // The config's "calendar" (docs/calendars.md): the store's own by default.
+    auto made = infini::MakeBusinessCalendar(b, *store);
+    if (!made.ok()) {
+      std::cerr << "infini chat: " << made.status().message() << "\n";
+      return 2;
+    }
+    business_calendar = std::move(made.value());
+    calendar = business_calendar.get();
     outbox = std::make_unique<StoreOutbox>(*store, call_id);
     g_recorder = Recorder{store.get(), call_id, 0};
   } else {

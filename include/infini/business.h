@@ -63,6 +63,25 @@ struct SchedulingRules {
   // Issue 10 adds per-staff hours, holidays, buffers, notice and horizon here.
 };
 
+// Which calendar the business books into ("calendar" in the config; docs/flow-format.md,
+// docs/calendars.md). Secrets are not here: they live encrypted in the store's credentials
+// table under (business id, `credential`).
+struct CalendarSettings {
+  std::string provider = "sqlite";  // sqlite | caldav | google | graph
+  bool sync_safe = true;            // external providers: record in SQLite first (calendars.h)
+  std::string url;                  // caldav: the calendar collection URL
+  std::string username;             // caldav: login
+  std::string calendar_id = "primary";  // google
+  std::string mailbox;              // graph: the mailbox's address (getSchedule)
+  std::string tenant = "common";    // graph: Azure AD tenant for the token endpoint
+  std::string base_url;             // google/graph API base; empty = the public one
+  std::string token_url;            // OAuth token endpoint; empty = the provider's public one
+  std::string credential;           // store credential name; empty = provider's default
+                                    // ("caldav", "google_calendar", "graph")
+  std::map<std::string, std::string> resource_calendars;  // resource -> its own calendar
+  int timeout_ms = 5000;            // per HTTP request, 100..60000
+};
+
 struct BusinessConfig {
   std::string source;             // file name (for error messages)
   std::string id;
@@ -90,6 +109,7 @@ struct BusinessConfig {
   std::vector<FlowState> flow;        // empty in the file -> the built-in default flow
   bool flow_is_default = true;
   SchedulingRules scheduling;
+  CalendarSettings calendar;
 
   const Service* FindService(std::string_view service_id) const;
   bool Collects(std::string_view slot) const;

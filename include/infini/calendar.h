@@ -7,6 +7,12 @@
 // Times are UTC seconds since the epoch; the business time zone is applied by the
 // dialogue layer. Implementations are thread-safe: Book() from many threads (or
 // processes, for the SQLite calendar) on the same slot yields exactly one booking.
+//
+// The provider interface (issue 7): List/FreeBusy read a range, Book (= create, idempotent
+// by the client-generated id, so a retry never double-books), Update/Move, Cancel. The SQLite
+// and in-memory calendars implement it; so do CalDAV, Google Calendar and Microsoft Graph
+// (infini/calendars.h), usually behind the sync-safe decorator that records every booking in
+// the SQLite store first.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +36,17 @@ struct Appointment {
   std::string notes;
   std::string call_id;      // the call that made it, if any
   bool cancelled = false;
+  // Sync-safe mode only: the booking is recorded in the store but the external calendar
+  // did not confirm it (it failed or timed out); the office confirms it later. The engine
+  // tells the caller exactly that instead of "you're all set".
+  bool pending = false;
+};
+
+// One busy stretch of a calendar. `resource` empty = busy for every resource.
+struct BusyInterval {
+  int64_t start_utc = 0;
+  int64_t end_utc = 0;  // exclusive
+  std::string resource;
 };
 
 class Calendar {
@@ -58,6 +75,29 @@ class Calendar {
   virtual Result<std::vector<Appointment>> FindByPhone(const std::string& business_id,
                                                        const std::string& phone,
                                                        int64_t from_utc) = 0;
+
+  // Busy intervals overlapping [from_utc, to_utc), sorted by start. Default: from List().
+  virtual Result<std::vector<BusyInterval>> FreeBusy(const std::string& business_id, int64_t from_utc,
+                                                     int64_t to_utc) {
+    auto listed = List(business_id, from_utc, to_utc);
+    if (!listed.ok()) return listed.status();
+    std::vector<BusyInterval> busy;
+    for (const auto& a : listed.value())
+      if (!a.cancelled) busy.push_back({a.start_utc, a.end_utc, a.resource});
+    return busy;
+  }
+
+  // Creates an event: Book() under its provider-neutral name. Idempotent by `appt.id`.
+  Result<Appointment> Create(const Appointment& appt) { return Book(appt); }
+
+  // Replaces a booking's time/resource (as Move, atomically where the backend allows) and,
+  // where the backend stores them, its details. NotFound for an unknown id. Default: Move.
+  virtual Result<Appointment> Update(const Appointment& appt) {
+    return Move(appt.id, appt.start_utc, appt.end_utc, appt.resource);
+  }
+
+  // For logs and status messages: "sqlite", "memory", "caldav", "google", "graph", ...
+  virtual std::string name() const { return "calendar"; }
 };
 
 }  // namespace infini

@@ -36,6 +36,7 @@ struct BookedAppointment {
   std::string phone;     // E.164
   std::string address;
   std::string id;        // calendar id
+  bool pending = false;  // recorded, but the external calendar did not confirm (outcome "pending")
 };
 
 struct SentSms {

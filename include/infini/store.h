@@ -27,6 +27,11 @@ struct StoreOptions {
   int busy_timeout_ms = 10000;    // how long a writer waits for another writer before failing
   // Apply migrations only up to this version (0 = all). Tests use it to build an old DB.
   int migrate_to_version = 0;
+  // Key that encrypts integration credentials at rest (libsodium secretbox): 64 hex digits
+  // or base64 of 32 bytes. Empty = the INFINI_CREDENTIAL_KEY environment variable, read when
+  // a credential is stored or read. Without a key, Put/GetCredential fail (PermissionDenied
+  // naming the variable); everything else works. See docs/calendars.md.
+  std::string credential_key;
 };
 
 // ---- Records. Times are UTC seconds since the epoch unless the name ends in _ms. ----
@@ -163,11 +168,10 @@ struct UserRecord {
   int64_t created_utc = 0;
 };
 
-// Opaque blob for now; a later issue encrypts it.
 struct CredentialRecord {
   std::string business_id;
   std::string provider;  // twilio, deepgram, google_calendar...
-  std::string secret;    // bytes
+  std::string secret;    // bytes; sealed at rest, plaintext only in memory (never logged)
   int64_t updated_utc = 0;
 };
 

@@ -9,6 +9,8 @@
 #include <date/tz.h>
 #include <nlohmann/json.hpp>
 
+#include "dialogue/calendar_settings.h"
+
 namespace infini {
 namespace {
 
@@ -24,7 +26,8 @@ const std::set<std::string> kActions = {"", "check_availability", "book", "offer
 const std::set<std::string> kTopFields = {
     "id", "name", "vertical", "timezone", "phone", "transfer_to", "hours", "resources", "staff",
     "services", "collect", "faq", "greeting", "privacy", "voice", "prompts", "flow", "scheduling",
-    "on_call", "safety_script", "cancellation_policy", "sms_consent", "recognize_callers", "keypad_fallback"};
+    "on_call", "safety_script", "cancellation_policy", "sms_consent", "recognize_callers", "keypad_fallback",
+    "calendar"};
 
 class Checker {
  public:
@@ -295,6 +298,9 @@ Status Validate(const Checker& c, const json& root, BusinessConfig* biz) {
       *f->out = it->get<int>();
     }
   }
+  if (auto cal = root.find("calendar"); cal != root.end() && !cal->is_null())
+    if (auto st = dialogue::ParseCalendarSettings(*cal, c.source(), &biz->calendar, biz->resources); !st.ok())
+      return st;
   auto flow = root.find("flow");
   if (flow != root.end() && !flow->is_null()) {
     if (auto st = ParseFlow(c, *flow, biz); !st.ok()) return st;

@@ -325,7 +325,7 @@ struct Conversation::Impl {
   }
 
   void FinishOutcome() {
-    if (outcome.appointment) outcome.outcome = "booked";
+    if (outcome.appointment) outcome.outcome = outcome.appointment->pending ? "pending" : "booked";
     else if (outcome.changed && outcome.changed->action == "moved") outcome.outcome = "rescheduled";
     else if (outcome.changed) outcome.outcome = "cancelled";
     else if (outcome.transfer_to) outcome.outcome = "transferred";
@@ -777,6 +777,7 @@ struct Conversation::Impl {
       c.to = dialogue::FormatLocal(start);
       c.resource = moved.value().resource;
       outcome.changed = c;
+      if (moved.value().pending) return SayPending(start);
       return AfterBooking();
     }
     Appointment a;
@@ -809,7 +810,18 @@ struct Conversation::Impl {
     b.address = a.address;
     b.id = booked.value().id;
     outcome.appointment = b;
+    if (booked.value().pending) return SayPending(start);
     AfterBooking();
+  }
+
+  // Sync-safe calendar: stored, but the business's own calendar did not confirm it. Say so
+  // honestly; no "you're all set" and no confirmation text (calendars.h, docs/calendars.md).
+  void SayPending(LocalMinute start) {
+    if (outcome.appointment) outcome.appointment->pending = true;
+    Say(Fill(Prompt("booking_pending", "I've noted your request for {when}. I couldn't confirm it in our calendar just "
+                                       "now, so the office will confirm it with you shortly."),
+             {{"when", When(start)}}));
+    AnythingElse();
   }
 
   void AfterBooking() {

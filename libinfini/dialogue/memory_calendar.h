@@ -19,6 +19,7 @@ class MemoryCalendar : public Calendar {
                            const std::string& new_resource) override;
   Result<std::vector<Appointment>> FindByPhone(const std::string& business_id, const std::string& phone,
                                                int64_t from_utc) override;
+  std::string name() const override { return "memory"; }
 
  private:
   bool Overlaps(const Appointment& a, const std::string& skip_id) const;

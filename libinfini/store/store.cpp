@@ -14,6 +14,7 @@
 #include "infini/log.h"
 #include "infini/store.h"
 #include "store/migrations.h"
+#include "store/secret_box.h"
 #include "store/sqlite_db.h"
 
 namespace infini {
@@ -69,6 +70,7 @@ class SqliteCalendar final : public Calendar {
   Result<std::vector<Appointment>> FindByPhone(const std::string& business_id,
                                                const std::string& phone,
                                                int64_t from_utc) override;
+  std::string name() const override { return "sqlite"; }
 
  private:
   StoreImpl* store_;
@@ -639,16 +641,24 @@ class StoreImpl final : public Store {
   }
 
   // ---- Credentials ----
+  // Secrets are sealed with the credential key (store/secret_box.h) before they reach SQLite
+  // and opened on the way out; the key is read per call, so a missing key fails these two
+  // methods only, with a message naming INFINI_CREDENTIAL_KEY. Secrets never go to the log.
   Status PutCredential(const CredentialRecord& c) override {
     if (c.business_id.empty() || c.provider.empty())
       return Status::InvalidArgument("PutCredential: business_id and provider are required");
+    auto key = store::LoadCredentialKey(options_.credential_key);
+    if (!key.ok()) return Status(key.status().code() == Status::Code::kPermissionDenied
+                                     ? Status::PermissionDenied("PutCredential: " + key.status().message())
+                                     : Status::InvalidArgument("PutCredential: " + key.status().message()));
+    std::string sealed = store::Seal(key.value(), c.business_id, c.provider, c.secret);
     return Insert(
                "INSERT INTO credentials(business_id, provider, secret, updated_utc) VALUES (?,?,?,?) "
                "ON CONFLICT(business_id, provider) DO UPDATE SET secret = excluded.secret, "
                "updated_utc = excluded.updated_utc",
                [&](Stmt& s) {
                  s.Bind(1, c.business_id).Bind(2, c.provider);
-                 s.BindBlob(3, c.secret).Bind(4, c.updated_utc ? c.updated_utc : NowUtc());
+                 s.BindBlob(3, sealed).Bind(4, c.updated_utc ? c.updated_utc : NowUtc());
                })
         .status();
   }
@@ -664,7 +674,23 @@ class StoreImpl final : public Store {
     if (rows->empty())
       return Status::NotFound(
           fmt::format("no '{}' credential for business '{}'", provider, business_id));
-    return std::move(rows->front());
+    CredentialRecord record = std::move(rows->front());
+    auto key = store::LoadCredentialKey(options_.credential_key);
+    if (!key.ok()) return Status(key.status().code() == Status::Code::kPermissionDenied
+                                     ? Status::PermissionDenied("GetCredential: " + key.status().message())
+                                     : Status::InvalidArgument("GetCredential: " + key.status().message()));
+    if (!store::IsSealed(record.secret)) {
+      // Written before encryption existed (schema has no marker): seal it now.
+      INFINI_LOG(kWarn, "store {}: credential '{}' of business '{}' was stored unencrypted; sealing it",
+                 options_.path, provider, business_id);
+      CredentialRecord plain = record;
+      if (Status st = PutCredential(plain); !st.ok()) return st;
+      return record;
+    }
+    auto opened = store::Open(key.value(), business_id, provider, record.secret);
+    if (!opened.ok()) return opened.status();
+    record.secret = std::move(opened.value());
+    return record;
   }
 
   // ---- Voice configuration ----
