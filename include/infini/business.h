@@ -28,6 +28,12 @@ struct Service {
   std::vector<std::string> synonyms;
   int minutes = 0;
   std::string price;
+  // Who may do it, after applying `resource`, `resources` and `requires` from the file: the
+  // resources (in `BusinessConfig::resources` order) allowed and having every required skill.
+  // Never empty once loaded. One entry = a fixed resource (then `resource` is set to it too).
+  std::vector<std::string> eligible;
+  std::vector<std::string> required_skills;  // "requires" in the file: skills a resource needs for it ("color", "lift")
+  int buffer_minutes = -1;            // kept free after it on the same resource; -1 = scheduling.buffer_minutes
   bool emergency = false;
   std::string resource;  // required staff/resource; empty = any of `resources`
   std::string safety_script;  // said before anything else when this (emergency) service is asked for
@@ -55,12 +61,38 @@ struct FlowState {
   std::vector<FlowTransition> transitions;
 };
 
+// A closed (or short) day or span of days, in the business time zone. Dates are "YYYY-MM-DD";
+// a holiday given as "MM-DD" recurs every year (`every_year`, with year 0 in first/last).
+struct Closure {
+  std::string name;        // said to callers: "we're closed on Friday, December 25 for Christmas Day"
+  std::string first;       // first date, inclusive
+  std::string last;        // last date, inclusive (== first for one day)
+  bool every_year = false; // first/last hold "MM-DD" and match any year
+  // Empty: closed all day. Otherwise the only hours open on those dates (replacing the weekday's).
+  std::vector<OpenHours> open;
+  bool Covers(int year, int month, int day) const;
+};
+
+// Per staff member / resource rules (a `resources` entry given as an object).
+struct ResourceRules {
+  std::string name;
+  std::vector<std::string> skills;  // what it can do: services `requires` these
+  // Its own working week; when `has_hours` is false it works whenever the business is open.
+  // Either way a booking must also fit the business hours of that day.
+  bool has_hours = false;
+  std::vector<OpenHours> hours[7];
+  std::vector<Closure> time_off;    // dates it is away (whole days)
+};
+
 struct SchedulingRules {
   int grid_minutes = 15;          // start times fall on this grid from local midnight
   int alternatives = 2;           // how many alternatives to offer
   int search_days = 14;           // how far ahead alternatives are searched
   int max_reprompts = 2;          // silence/nonsense prompts before offering a message/transfer
-  // Issue 10 adds per-staff hours, holidays, buffers, notice and horizon here.
+  int buffer_minutes = 0;         // kept free after every job on the same resource (travel, clean-up)
+  int min_notice_minutes = 0;     // a start must be at least this far after the call (real minutes)
+  int horizon_days = 0;           // a start's date at most this many days after today; 0 = no limit
+  std::vector<Closure> closures;  // holidays and one-off closures / short days
 };
 
 // Which calendar the business books into ("calendar" in the config; docs/flow-format.md,
@@ -102,6 +134,7 @@ struct BusinessConfig {
   // index 0 = Sunday .. 6 = Saturday; empty = closed. Several ranges allow a lunch break.
   std::vector<OpenHours> hours[7];
   std::vector<std::string> resources;
+  std::vector<ResourceRules> resource_rules;  // one per resource, same order (defaults when given as a name)
   std::vector<Service> services;
   std::vector<std::string> collect;   // "name","phone","address","vehicle","service","time","staff_preference"
   std::vector<FaqEntry> faq;
@@ -112,6 +145,7 @@ struct BusinessConfig {
   CalendarSettings calendar;
 
   const Service* FindService(std::string_view service_id) const;
+  const ResourceRules* FindResource(std::string_view name) const;
   bool Collects(std::string_view slot) const;
 };
 

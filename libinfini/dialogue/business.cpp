@@ -2,6 +2,7 @@
 #include "infini/business.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -78,43 +79,231 @@ Status GetStringList(const Checker& c, const json& obj, const char* key, const s
   return Status::OK();
 }
 
-Status ParseHours(const Checker& c, const json& hours, BusinessConfig* biz) {
-  if (!hours.is_object()) return c.Error("hours", "must be an object with keys sun..sat");
+// ["HH:MM","HH:MM"] or a list of such ranges, sorted, non-overlapping.
+Status ParseDayRanges(const Checker& c, const json& value, const std::string& path, std::vector<OpenHours>* out) {
+  if (!value.is_array()) return c.Error(path, "must be null (closed), [\"HH:MM\",\"HH:MM\"] or a list of such ranges");
+  std::vector<json> ranges;
+  if (!value.empty() && value[0].is_array()) {
+    for (const auto& r : value) ranges.push_back(r);
+  } else {
+    ranges.push_back(value);
+  }
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const std::string rpath = ranges.size() > 1 ? path + "[" + std::to_string(i) + "]" : path;
+    const json& r = ranges[i];
+    if (!r.is_array() || r.size() != 2) return c.Error(rpath, "must be a pair [\"HH:MM\", \"HH:MM\"]");
+    auto open = ParseClock(r[0]);
+    auto close = ParseClock(r[1]);
+    if (!open) return c.Error(rpath + "[0]", "not a time of day HH:MM");
+    if (!close) return c.Error(rpath + "[1]", "not a time of day HH:MM");
+    if (*close <= *open) return c.Error(rpath, "closes before it opens");
+    out->push_back({*open, *close});
+  }
+  std::sort(out->begin(), out->end(),
+            [](const OpenHours& a, const OpenHours& b) { return a.open_minute < b.open_minute; });
+  for (size_t i = 1; i < out->size(); ++i) {
+    if ((*out)[i].open_minute < (*out)[i - 1].close_minute)
+      return c.Error(path, "overlapping hours (a range opens before the previous one closes)");
+  }
+  return Status::OK();
+}
+
+// "YYYY-MM-DD" (a real date), or with `allow_yearly` "MM-DD" (any year; Feb 29 allowed).
+bool ParseDate(const std::string& text, bool allow_yearly, std::string* out, bool* yearly) {
+  int y = 0, m = 0, d = 0;
+  char tail = 0;
+  if (text.size() == 10 && std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3) {
+    if (!date::year_month_day{date::year{y} / m / d}.ok()) return false;
+    *yearly = false;
+  } else if (allow_yearly && text.size() == 5 && std::sscanf(text.c_str(), "%2d-%2d%c", &m, &d, &tail) == 2) {
+    if (!date::year_month_day{date::year{2024} / m / d}.ok()) return false;
+    *yearly = true;
+  } else {
+    return false;
+  }
+  *out = text;
+  return true;
+}
+
+// A closure / holiday / time-off entry at `path`: "YYYY-MM-DD", ("MM-DD" when yearly is allowed),
+// or {"date"} / {"from","to"} with optional "name" and (when `allow_hours`) "hours".
+Status ParseClosure(const Checker& c, const json& v, const std::string& path, bool allow_yearly, bool allow_hours,
+                    Closure* out) {
+  const char* date_help = allow_yearly ? "a date \"YYYY-MM-DD\" or \"MM-DD\" (every year)" : "a date \"YYYY-MM-DD\"";
+  auto date_at = [&](const json& value, const std::string& at, std::string* text, bool* yearly) -> Status {
+    if (!value.is_string() || !ParseDate(value.get<std::string>(), allow_yearly, text, yearly))
+      return c.Error(at, std::string("must be ") + date_help);
+    return Status::OK();
+  };
+  if (v.is_string()) {
+    if (auto st = date_at(v, path, &out->first, &out->every_year); !st.ok()) return st;
+    out->last = out->first;
+    return Status::OK();
+  }
+  if (!v.is_object()) return c.Error(path, std::string("must be ") + date_help + " or an object {\"date\"} / {\"from\", \"to\"}");
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    const std::string& k = it.key();
+    if (k != "date" && k != "from" && k != "to" && k != "name" && !(allow_hours && k == "hours"))
+      return c.Error(path + "." + k, "unknown field");
+  }
+  if (auto st = GetString(c, v, "name", path + ".", &out->name, false); !st.ok()) return st;
+  bool has_date = v.contains("date"), has_from = v.contains("from"), has_to = v.contains("to");
+  if (has_date && (has_from || has_to)) return c.Error(path, "give either \"date\" or \"from\"/\"to\", not both");
+  if (has_date) {
+    if (auto st = date_at(v["date"], path + ".date", &out->first, &out->every_year); !st.ok()) return st;
+    out->last = out->first;
+  } else if (has_from && has_to) {
+    bool y1 = false, y2 = false;
+    if (auto st = date_at(v["from"], path + ".from", &out->first, &y1); !st.ok()) return st;
+    if (auto st = date_at(v["to"], path + ".to", &out->last, &y2); !st.ok()) return st;
+    if (y1 != y2) return c.Error(path, "\"from\" and \"to\" must both have a year or both not");
+    out->every_year = y1;
+    if (!out->every_year && out->last < out->first) return c.Error(path + ".to", "is before \"from\"");
+  } else {
+    return c.Error(path, "needs \"date\", or \"from\" and \"to\"");
+  }
+  if (allow_hours && v.contains("hours") && !v["hours"].is_null()) {
+    if (auto st = ParseDayRanges(c, v["hours"], path + ".hours", &out->open); !st.ok()) return st;
+  }
+  return Status::OK();
+}
+
+Status ParseClosureList(const Checker& c, const json& list, const std::string& path, bool allow_yearly,
+                        bool allow_hours, std::vector<Closure>* out) {
+  if (!list.is_array()) return c.Error(path, "must be an array");
+  for (size_t i = 0; i < list.size(); ++i) {
+    Closure closure;
+    if (auto st = ParseClosure(c, list[i], path + "[" + std::to_string(i) + "]", allow_yearly, allow_hours, &closure);
+        !st.ok())
+      return st;
+    out->push_back(std::move(closure));
+  }
+  return Status::OK();
+}
+
+Status ParseWeek(const Checker& c, const json& hours, const std::string& prefix, std::vector<OpenHours> (&week)[7]);
+
+// `resources` (or `staff`): names, or objects {"name", "skills", "hours", "days_off"}.
+Status ParseResources(const Checker& c, const json& root, BusinessConfig* biz) {
+  for (const char* key : {"resources", "staff"}) {
+    auto it = root.find(key);
+    if (it == root.end() || it->is_null()) continue;
+    if (!it->is_array()) return c.Error(key, "must be an array of names or {\"name\": ...} objects");
+    for (size_t i = 0; i < it->size(); ++i) {
+      const std::string path = std::string(key) + "[" + std::to_string(i) + "]";
+      const json& r = (*it)[i];
+      ResourceRules rules;
+      if (r.is_string()) {
+        rules.name = r.get<std::string>();
+      } else if (r.is_object()) {
+        for (auto f = r.begin(); f != r.end(); ++f) {
+          if (f.key() != "name" && f.key() != "skills" && f.key() != "hours" && f.key() != "days_off" &&
+              f.key().rfind("x_", 0) != 0)
+            return c.Error(path + "." + f.key(), "unknown field (use name, skills, hours, days_off)");
+        }
+        if (auto st = GetString(c, r, "name", path + ".", &rules.name, true); !st.ok()) return st;
+        if (auto st = GetStringList(c, r, "skills", path + ".", &rules.skills); !st.ok()) return st;
+        if (r.contains("hours") && !r["hours"].is_null()) {
+          rules.has_hours = true;
+          if (auto st = ParseWeek(c, r["hours"], path + ".hours", rules.hours); !st.ok()) return st;
+        }
+        if (r.contains("days_off") && !r["days_off"].is_null()) {
+          const json& off = r["days_off"];
+          if (!off.is_array()) return c.Error(path + ".days_off", "must be an array of weekdays (\"mon\") and dates");
+          for (size_t k = 0; k < off.size(); ++k) {
+            const std::string opath = path + ".days_off[" + std::to_string(k) + "]";
+            if (off[k].is_string()) {
+              auto wd = std::find(std::begin(kDayKeys), std::end(kDayKeys), off[k].get<std::string>());
+              if (wd != std::end(kDayKeys)) {
+                if (!rules.has_hours) {
+                  rules.has_hours = true;
+                  for (int d = 0; d < 7; ++d) rules.hours[d] = biz->hours[d];
+                }
+                rules.hours[wd - std::begin(kDayKeys)].clear();
+                continue;
+              }
+            }
+            Closure away;
+            if (auto st = ParseClosure(c, off[k], opath, /*allow_yearly=*/false, /*allow_hours=*/false, &away); !st.ok())
+              return c.Error(opath, "must be a weekday (sun..sat), a date \"YYYY-MM-DD\" or {\"from\", \"to\"}");
+            rules.time_off.push_back(std::move(away));
+          }
+        }
+      } else {
+        return c.Error(path, "must be a name or an object {\"name\": ...}");
+      }
+      if (rules.name.empty()) return c.Error(path, "must not be empty");
+      biz->resources.push_back(rules.name);
+      biz->resource_rules.push_back(std::move(rules));
+    }
+  }
+  if (biz->resources.empty()) {
+    biz->resources.push_back("Staff");
+    ResourceRules staff;
+    staff.name = "Staff";
+    biz->resource_rules.push_back(std::move(staff));
+  }
+  std::set<std::string> seen;
+  for (size_t i = 0; i < biz->resources.size(); ++i)
+    if (!seen.insert(biz->resources[i]).second)
+      return c.Error("resources[" + std::to_string(i) + "]", "duplicate resource '" + biz->resources[i] + "'");
+  return Status::OK();
+}
+
+// One week of opening hours at `path` ("hours", "resources[1].hours") into `week`.
+Status ParseWeek(const Checker& c, const json& hours, const std::string& prefix, std::vector<OpenHours> (&week)[7]) {
+  if (!hours.is_object()) return c.Error(prefix, "must be an object with keys sun..sat");
   for (auto it = hours.begin(); it != hours.end(); ++it) {
     if (std::find(std::begin(kDayKeys), std::end(kDayKeys), it.key()) == std::end(kDayKeys))
-      return c.Error("hours." + it.key(), "unknown day (use sun, mon, tue, wed, thu, fri, sat)");
+      return c.Error(prefix + "." + it.key(), "unknown day (use sun, mon, tue, wed, thu, fri, sat)");
   }
   for (int day = 0; day < 7; ++day) {
-    const std::string path = std::string("hours.") + kDayKeys[day];
+    const std::string path = prefix + "." + kDayKeys[day];
     auto it = hours.find(kDayKeys[day]);
     if (it == hours.end() || it->is_null()) continue;  // closed
-    if (!it->is_array()) return c.Error(path, "must be null (closed), [\"HH:MM\",\"HH:MM\"] or a list of such ranges");
-    std::vector<json> ranges;
-    if (!it->empty() && (*it)[0].is_array()) {
-      for (const auto& r : *it) ranges.push_back(r);
-    } else {
-      ranges.push_back(*it);
-    }
-    for (size_t i = 0; i < ranges.size(); ++i) {
-      const std::string rpath = ranges.size() > 1 ? path + "[" + std::to_string(i) + "]" : path;
-      const json& r = ranges[i];
-      if (!r.is_array() || r.size() != 2)
-        return c.Error(rpath, "must be a pair [\"HH:MM\", \"HH:MM\"]");
-      auto open = ParseClock(r[0]);
-      auto close = ParseClock(r[1]);
-      if (!open) return c.Error(rpath + "[0]", "not a time of day HH:MM");
-      if (!close) return c.Error(rpath + "[1]", "not a time of day HH:MM");
-      if (*close <= *open) return c.Error(rpath, "closes before it opens");
-      biz->hours[day].push_back({*open, *close});
-    }
-    auto& list = biz->hours[day];
-    std::sort(list.begin(), list.end(),
-              [](const OpenHours& a, const OpenHours& b) { return a.open_minute < b.open_minute; });
-    for (size_t i = 1; i < list.size(); ++i) {
-      if (list[i].open_minute < list[i - 1].close_minute)
-        return c.Error(path, "overlapping hours (a range opens before the previous one closes)");
-    }
+    if (auto st = ParseDayRanges(c, *it, path, &week[day]); !st.ok()) return st;
   }
+  return Status::OK();
+}
+
+Status ParseHours(const Checker& c, const json& hours, BusinessConfig* biz) {
+  return ParseWeek(c, hours, "hours", biz->hours);
+}
+
+// A service's `resources`, `requires` and `buffer_minutes`; fills `eligible` (and `resource`
+// when only one resource may do it).
+Status ParseServiceRules(const Checker& c, const json& s, const std::string& path, const BusinessConfig& biz,
+                         Service* svc) {
+  std::vector<std::string> allowed;
+  if (auto st = GetStringList(c, s, "resources", path, &allowed); !st.ok()) return st;
+  for (size_t k = 0; k < allowed.size(); ++k) {
+    if (std::find(biz.resources.begin(), biz.resources.end(), allowed[k]) == biz.resources.end())
+      return c.Error(path + "resources[" + std::to_string(k) + "]", "'" + allowed[k] + "' is not one of resources");
+  }
+  if (!svc->resource.empty() && !allowed.empty())
+    return c.Error(path + "resources", "give either \"resource\" or \"resources\", not both");
+  if (!svc->resource.empty()) allowed = {svc->resource};
+  if (auto st = GetStringList(c, s, "requires", path, &svc->required_skills); !st.ok()) return st;
+  auto buffer = s.find("buffer_minutes");
+  if (buffer != s.end() && !buffer->is_null()) {
+    if (!buffer->is_number_integer() || buffer->get<int64_t>() < 0 || buffer->get<int64_t>() > 24 * 60)
+      return c.Error(path + "buffer_minutes", "must be a whole number of minutes from 0 to 1440");
+    svc->buffer_minutes = buffer->get<int>();
+  }
+  for (const auto& rules : biz.resource_rules) {
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), rules.name) == allowed.end()) continue;
+    bool skilled = std::all_of(svc->required_skills.begin(), svc->required_skills.end(), [&](const std::string& skill) {
+      return std::find(rules.skills.begin(), rules.skills.end(), skill) != rules.skills.end();
+    });
+    if (skilled) svc->eligible.push_back(rules.name);
+  }
+  if (svc->eligible.empty()) {
+    std::string need;
+    for (const auto& r : svc->required_skills) need += (need.empty() ? "'" : ", '") + r + "'";
+    return c.Error(path + "requires", "no resource " + (allowed.empty() ? std::string("") : "allowed here ") +
+                                          "has the skills " + need);
+  }
+  if (svc->eligible.size() == 1) svc->resource = svc->eligible[0];
   return Status::OK();
 }
 
@@ -152,6 +341,7 @@ Status ParseServices(const Checker& c, const json& services, BusinessConfig* biz
     if (!svc.resource.empty() &&
         std::find(biz->resources.begin(), biz->resources.end(), svc.resource) == biz->resources.end())
       return c.Error(path + "resource", "'" + svc.resource + "' is not one of resources");
+    if (auto st = ParseServiceRules(c, s, path, *biz, &svc); !st.ok()) return st;
     biz->services.push_back(std::move(svc));
   }
   return Status::OK();
@@ -243,15 +433,7 @@ Status Validate(const Checker& c, const json& root, BusinessConfig* biz) {
   auto hours = root.find("hours");
   if (hours == root.end()) return c.Error("hours", "missing");
   if (auto st = ParseHours(c, *hours, biz); !st.ok()) return st;
-  if (auto st = GetStringList(c, root, "resources", "", &biz->resources); !st.ok()) return st;
-  if (auto st = GetStringList(c, root, "staff", "", &biz->resources); !st.ok()) return st;
-  if (biz->resources.empty()) biz->resources.push_back("Staff");
-  {
-    std::set<std::string> seen;
-    for (size_t i = 0; i < biz->resources.size(); ++i)
-      if (!seen.insert(biz->resources[i]).second)
-        return c.Error("resources[" + std::to_string(i) + "]", "duplicate resource '" + biz->resources[i] + "'");
-  }
+  if (auto st = ParseResources(c, root, biz); !st.ok()) return st;
   auto services = root.find("services");
   if (services == root.end()) return c.Error("services", "missing");
   if (auto st = ParseServices(c, *services, biz); !st.ok()) return st;
@@ -288,8 +470,20 @@ Status Validate(const Checker& c, const json& root, BusinessConfig* biz) {
     Field fields[] = {{"grid_minutes", &biz->scheduling.grid_minutes, 1, 240},
                       {"alternatives", &biz->scheduling.alternatives, 1, 5},
                       {"search_days", &biz->scheduling.search_days, 1, 366},
-                      {"max_reprompts", &biz->scheduling.max_reprompts, 0, 10}};
+                      {"max_reprompts", &biz->scheduling.max_reprompts, 0, 10},
+                      {"buffer_minutes", &biz->scheduling.buffer_minutes, 0, 24 * 60},
+                      {"min_notice_minutes", &biz->scheduling.min_notice_minutes, 0, 60 * 24 * 60},
+                      {"horizon_days", &biz->scheduling.horizon_days, 0, 3660}};
     for (auto it = sched->begin(); it != sched->end(); ++it) {
+      if (it.key() == "holidays" || it.key() == "closures") {
+        if (it->is_null()) continue;
+        bool holidays = it.key() == "holidays";
+        if (auto st = ParseClosureList(c, *it, "scheduling." + it.key(), /*allow_yearly=*/holidays,
+                                       /*allow_hours=*/!holidays, &biz->scheduling.closures);
+            !st.ok())
+          return st;
+        continue;
+      }
       auto f = std::find_if(std::begin(fields), std::end(fields), [&](const Field& x) { return it.key() == x.key; });
       if (f == std::end(fields)) return c.Error("scheduling." + it.key(), "unknown field");
       if (!it->is_number_integer() || it->get<int64_t>() < f->min || it->get<int64_t>() > f->max)
@@ -318,6 +512,21 @@ FlowState State(std::string name, std::string prompt, std::vector<std::string> s
 }
 
 }  // namespace
+
+bool Closure::Covers(int year, int month, int day) const {
+  char buf[16];
+  if (every_year) std::snprintf(buf, sizeof buf, "%02d-%02d", month, day);
+  else std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", year, month, day);
+  // ISO dates compare as strings; a yearly span may wrap the new year ("12-24" to "01-02").
+  if (every_year && last < first) return !(buf < first && buf > last);
+  return !(buf < first) && !(buf > last);
+}
+
+const ResourceRules* BusinessConfig::FindResource(std::string_view name) const {
+  for (const auto& r : resource_rules)
+    if (r.name == name) return &r;
+  return nullptr;
+}
 
 const Service* BusinessConfig::FindService(std::string_view service_id) const {
   for (const auto& s : services)

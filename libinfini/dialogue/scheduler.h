@@ -31,12 +31,37 @@ struct Slot {
   std::string resource;
 };
 
-enum class SlotProblem { kNone, kUnknownService, kClosedDay, kOutsideHours, kOffGrid, kPast, kStaffBusy, kTaken };
+// Why a start is not bookable, in the order Check() tests them.
+enum class SlotProblem {
+  kNone,
+  kUnknownService,
+  kPast,
+  kTooSoon,         // inside scheduling.min_notice_minutes
+  kTooFar,          // beyond scheduling.horizon_days
+  kClosedDate,      // a holiday / closure, or outside that date's special hours
+  kClosedDay,       // the weekday has no hours
+  kOutsideHours,    // does not fit the day's hours (or the wall time does not exist: DST gap)
+  kOffGrid,
+  kNotQualified,    // the named staff/resource does not do this service
+  kStaffOff,        // the named staff/resource is not working then (own hours, day off, time off)
+  kNoStaffWorking,  // nobody who does this service is working then
+  kStaffBusy,       // the named one is booked (or inside a buffer)
+  kTaken,           // everyone who could do it is booked (or inside a buffer)
+};
 const char* SlotProblemName(SlotProblem problem);
 
+// Every rule of docs/flow-format.md "Scheduling rules": business hours and closures (holidays,
+// one-off closures, short days), per-resource hours / days off / skills, buffers between jobs,
+// minimum notice, booking horizon, the start grid. Durations and notice are real elapsed time
+// (a 2-hour job starting 1 AM on the spring-forward night ends at 4 AM wall clock); wall times
+// that do not exist are never offered.
 class Scheduler {
  public:
   Scheduler(const BusinessConfig& business, Calendar& calendar) : biz_(business), calendar_(calendar) {}
+
+  // The exact instant of the call, for minimum notice inside the repeated fall-back hour, where
+  // the local `now` passed to the queries is ambiguous. Optional: without it `now` is converted.
+  void SetNowUtc(int64_t now_utc) { now_utc_ = now_utc; }
 
   // Whether `service_id` can start at `start` on `staff` ("" or "any" = whichever is free).
   // On success `*chosen` holds the resource.
@@ -56,7 +81,21 @@ class Scheduler {
   std::vector<Slot> Earliest(const std::string& service_id, LocalMinute from, const std::string& staff,
                              LocalMinute now, int count, int from_minute_of_day = 0, int to_minute_of_day = 24 * 60);
 
+  // Whether the business opens at all that day (weekday hours, closures and special hours).
   bool IsOpenDay(LocalMinute day) const;
+  // kNone when the day can take bookings at all; else kClosedDate, kClosedDay or kTooFar.
+  SlotProblem DayProblem(LocalMinute day, LocalMinute now) const;
+  // The hours open on that date: the weekday's, or a closure's special hours (empty = closed).
+  const std::vector<OpenHours>& DayHours(LocalMinute day) const;
+  // The closure or holiday covering that date, if any.
+  const Closure* ClosureOn(LocalMinute day) const;
+  // What the agent says for the rule problems (kTooSoon, kTooFar, kClosedDate, kNotQualified,
+  // kStaffOff, kNoStaffWorking): "I'm sorry, we're closed on Friday, December 25 for Christmas
+  // Day." "" for the others, which the engine words itself.
+  std::string Describe(SlotProblem problem, const std::string& service_id, LocalMinute start,
+                       const std::string& staff, LocalMinute now) const;
+  // The UTC end of a job starting at local `start`: real minutes, so DST changes do not stretch it.
+  int64_t EndUtc(LocalMinute start, int minutes) const;
 
  private:
   // Public queries read the calendar afresh (other calls book meanwhile); within one query the
@@ -66,13 +105,18 @@ class Scheduler {
                           LocalMinute now, std::string* chosen);
   std::vector<Slot> FreeOnDayCached(const std::string& service_id, LocalMinute day_start, const std::string& staff,
                                     LocalMinute now, int from_minute_of_day, int to_minute_of_day, int count);
-  bool InsideHours(LocalMinute start, int minutes) const;
-  bool ResourceFree(const std::string& resource, LocalMinute start, int minutes);
-  std::vector<std::string> Candidates(const Service& service, const std::string& staff) const;
+  bool InsideHours(const std::vector<OpenHours>& hours, LocalMinute day, LocalMinute start, LocalMinute end) const;
+  bool Works(const std::string& resource, LocalMinute start, LocalMinute end) const;
+  bool ResourceFree(const std::string& resource, LocalMinute start, int64_t start_utc, int64_t end_utc, int gap_minutes);
+  int GapAfter(const std::string& service_id) const;
+  int64_t NowUtc(LocalMinute now) const;
+  // Who may do `service` for the request; false when a named one may not (unknown or unskilled).
+  bool Candidates(const Service& service, const std::string& staff, std::vector<std::string>* out, bool* named) const;
   const std::vector<Appointment>& DayAppointments(LocalMinute day);
 
   const BusinessConfig& biz_;
   Calendar& calendar_;
+  int64_t now_utc_ = 0;
   LocalMinute cached_day_ = -1;  // -1: nothing cached
   std::vector<Appointment> cached_;
 };
