@@ -133,6 +133,7 @@ struct Conversation::Impl {
       : biz(b), calendar(c), messenger(m), options(std::move(o)), scheduler(b, c) {
     if (options.now_utc == 0) options.now_utc = RealNowUtc();
     now = dialogue::UtcToLocal(biz.timezone, options.now_utc);
+    scheduler.SetNowUtc(options.now_utc);  // exact notice in the repeated fall-back hour
     if (auto* g = FindState("greeting"))
       for (const auto& t : g->transitions)
         if (t.on == "book") booking_entry = t.to;
@@ -623,12 +624,19 @@ struct Conversation::Impl {
         booking.held = Slot{start, chosen};
         return Fire("free");
       }
+      if (p == SlotProblem::kNotQualified) {  // "Ana doesn't do color; Marco does." then whoever does it
+        Say(Explain(p, start, *service));
+        booking.staff = "any";
+        return CheckAvailability();
+      }
       return PrepareAlternatives(start, Explain(p, start, *service));
     }
     LocalMinute from = booking.day.value_or(now - (now % kDayMinutes));
     auto [lo, hi] = PartWindow(booking.part);
-    if (booking.day && !scheduler.IsOpenDay(*booking.day))
-      return PrepareAlternatives(*booking.day + (lo ? lo : 9 * 60), Explain(SlotProblem::kClosedDay, *booking.day, *service));
+    // A closed weekday, a holiday / closure, or beyond the booking horizon.
+    if (SlotProblem day = booking.day ? scheduler.DayProblem(*booking.day, now) : SlotProblem::kNone;
+        day != SlotProblem::kNone)
+      return PrepareAlternatives(*booking.day + (lo ? lo : 9 * 60), Explain(day, *booking.day, *service));
     offered = scheduler.Earliest(*booking.service, from, Staff(), now, biz.scheduling.alternatives, lo, hi);
     if (offered.empty()) offered = scheduler.Earliest(*booking.service, from, Staff(), now, biz.scheduling.alternatives);
     offer_reason.clear();
@@ -660,6 +668,8 @@ struct Conversation::Impl {
       case SlotProblem::kOffGrid:
         return "We book appointments every " + std::to_string(biz.scheduling.grid_minutes) + " minutes.";
       default:
+        // Rule problems (notice, horizon, closures, staff hours and skills) are worded by the scheduler.
+        if (std::string rule = scheduler.Describe(p, service.id, start, Staff(), now); !rule.empty()) return rule;
         return "I'm sorry, " + AtOn(start) + " is already taken.";
     }
   }
@@ -761,7 +771,7 @@ struct Conversation::Impl {
     const Service* s = biz.FindService(*booking.service);
     const LocalMinute start = booking.held->start;
     const int64_t start_utc = dialogue::LocalToUtc(biz.timezone, start);
-    const int64_t end_utc = dialogue::LocalToUtc(biz.timezone, start + s->minutes);
+    const int64_t end_utc = scheduler.EndUtc(start, s->minutes);  // real minutes across DST
     if (booking.moving) {
       auto moved = calendar.Move(booking.moving->id, start_utc, end_utc, booking.held->resource);
       if (!moved.ok()) {

@@ -269,7 +269,7 @@ std::string Scheduler::Describe(SlotProblem problem, const std::string& service_
   switch (problem) {
     case SlotProblem::kTooSoon:
       return "I'm sorry, we need at least " + SayDuration(biz_.scheduling.min_notice_minutes) +
-             " notice for a booking.";
+             " of notice for a booking.";
     case SlotProblem::kTooFar:
       return "I'm sorry, we only book up to " + std::to_string(biz_.scheduling.horizon_days) + " days ahead.";
     case SlotProblem::kClosedDate: {

@@ -228,7 +228,7 @@ TEST_CASE("a slot taken between the read-back and 'yes' is not double-booked: al
   c.Say("The first one.");
   c.Say("Yes.");
   REQUIRE(c.conv->outcome().appointment);
-  CHECK(c.conv->outcome().appointment->start == "2026-12-09T11:00");
+  CHECK(c.conv->outcome().appointment->start == "2026-12-09T11:30");  // 9-11 jobs + 30 min travel buffer
   CHECK(c.calendar.List("hvac", 0, INT64_MAX).value().size() == 3);
 }
 

@@ -249,7 +249,7 @@ TEST_CASE("minimum notice: nothing sooner than the notice, counted in real time"
   CHECK(s.Check("cut", At(8, 11, 0), "any", now, &who) == SlotProblem::kTooSoon);
   CHECK(s.Check("cut", At(8, 11, 15), "any", now, &who) == SlotProblem::kNone);
   CHECK(s.Describe(SlotProblem::kTooSoon, "cut", At(8, 11, 0), "any", now) ==
-        "I'm sorry, we need at least 2 hours notice for a booking.");
+        "I'm sorry, we need at least 2 hours of notice for a booking.");
   auto earliest = s.Earliest("cut", now, "any", now, 1);
   REQUIRE(earliest.size() == 1);
   CHECK(earliest[0].start == At(8, 11, 15));
