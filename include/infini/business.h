@@ -114,6 +114,20 @@ struct CalendarSettings {
   int timeout_ms = 5000;            // per HTTP request, 100..60000
 };
 
+// Who hears about each call, and how (docs/notifications.md). Off unless `enabled`.
+struct OwnerNotifications {
+  bool enabled = false;
+  std::string owner_phone;                 // E.164: SMS summaries go here
+  std::string owner_email;                 // e-mail summaries go here
+  std::vector<std::string> channels;       // "sms", "email"; default: ["sms"]
+  std::vector<std::string> outcomes;       // only calls with these outcomes; empty = every call
+  std::string dashboard_url;               // transcript link = dashboard_url + "/calls/" + call id
+  std::string email_provider;              // messenger provider spec as JSON text, e.g. {"name":"smtp",...}
+  // Missed / abandoned call (hung up before anything was settled): text the caller back.
+  bool text_back = false;
+  std::string text_back_text = "Sorry we missed you at {business}. Reply to this text or call {phone} and we'll help you.";
+};
+
 struct BusinessConfig {
   std::string source;             // file name (for error messages)
   std::string id;
@@ -143,6 +157,7 @@ struct BusinessConfig {
   bool flow_is_default = true;
   SchedulingRules scheduling;
   CalendarSettings calendar;
+  OwnerNotifications notifications;
 
   const Service* FindService(std::string_view service_id) const;
   const ResourceRules* FindResource(std::string_view name) const;

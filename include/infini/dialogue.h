@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -94,6 +95,10 @@ struct ConversationOptions {
   std::string caller_phone;  // E.164 caller id, or empty
   std::string call_id;       // stored with the appointment and messages
   int64_t now_utc = 0;       // the clock: the call happens at this instant (0 = real clock)
+  // Called with the final outcome each time the call ends (a call resumed by OnTransferFailed
+  // calls it again when it ends for good). Runs on the caller's thread; must not block — e.g.
+  // CallNotifier::Hook (infini/notify.h) only queues the owner summary and text-back.
+  std::function<void(const CallOutcome&)> on_end;
 };
 
 class Conversation {

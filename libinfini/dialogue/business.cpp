@@ -388,10 +388,87 @@ Status ParseFlow(const Checker& c, const json& flow, BusinessConfig* biz) {
   return Status::OK();
 }
 
+bool IsE164(const std::string& number) {
+  return number.size() >= 8 && number.size() <= 16 && number[0] == '+' &&
+         std::all_of(number.begin() + 1, number.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+}
+
+// "notifications": owner summaries after each call and the missed-call text-back.
+Status ParseNotifications(const Checker& c, const json& n, BusinessConfig* biz) {
+  if (!n.is_object()) return c.Error("notifications", "must be an object");
+  static const std::set<std::string> kFields = {"enabled", "owner_phone", "owner_email", "channels", "outcomes",
+                                                "dashboard_url", "email", "text_back"};
+  for (auto it = n.begin(); it != n.end(); ++it)
+    if (!kFields.count(it.key()) && it.key().rfind("x_", 0) != 0)
+      return c.Error("notifications." + it.key(), "unknown field");
+  OwnerNotifications& out = biz->notifications;
+  out.enabled = true;
+  if (auto it = n.find("enabled"); it != n.end() && !it->is_null()) {
+    if (!it->is_boolean()) return c.Error("notifications.enabled", "must be true or false");
+    out.enabled = it->get<bool>();
+  }
+  const std::string p = "notifications.";
+  if (auto st = GetString(c, n, "owner_phone", p, &out.owner_phone, false); !st.ok()) return st;
+  if (!out.owner_phone.empty() && !IsE164(out.owner_phone))
+    return c.Error(p + "owner_phone", "not an E.164 number like +15125550100");
+  if (auto st = GetString(c, n, "owner_email", p, &out.owner_email, false); !st.ok()) return st;
+  if (!out.owner_email.empty()) {
+    auto at = out.owner_email.find('@');
+    bool ok = at != std::string::npos && at > 0 && at + 1 < out.owner_email.size() &&
+              out.owner_email.find_first_of(" \t\r\n<>,;\"") == std::string::npos;
+    if (!ok) return c.Error(p + "owner_email", "not an e-mail address like owner@example.com");
+  }
+  if (auto st = GetStringList(c, n, "channels", p, &out.channels); !st.ok()) return st;
+  if (n.find("channels") == n.end()) out.channels = {"sms"};
+  for (size_t i = 0; i < out.channels.size(); ++i) {
+    const std::string& ch = out.channels[i];
+    const std::string at = p + "channels[" + std::to_string(i) + "]";
+    if (ch != "sms" && ch != "email") return c.Error(at, "unknown channel '" + ch + "' (use \"sms\" or \"email\")");
+    if (out.enabled && ch == "sms" && out.owner_phone.empty())
+      return c.Error(at, "\"sms\" needs notifications.owner_phone");
+    if (out.enabled && ch == "email" && out.owner_email.empty())
+      return c.Error(at, "\"email\" needs notifications.owner_email");
+  }
+  if (auto st = GetStringList(c, n, "outcomes", p, &out.outcomes); !st.ok()) return st;
+  static const std::set<std::string> kOutcomes = {"booked", "rescheduled", "cancelled", "transferred", "voicemail",
+                                                  "callback", "answered", "abandoned"};
+  for (size_t i = 0; i < out.outcomes.size(); ++i)
+    if (!kOutcomes.count(out.outcomes[i]))
+      return c.Error(p + "outcomes[" + std::to_string(i) + "]", "unknown outcome '" + out.outcomes[i] + "'");
+  if (auto st = GetString(c, n, "dashboard_url", p, &out.dashboard_url, false); !st.ok()) return st;
+  if (!out.dashboard_url.empty() && out.dashboard_url.rfind("http://", 0) != 0 &&
+      out.dashboard_url.rfind("https://", 0) != 0)
+    return c.Error(p + "dashboard_url", "must start with http:// or https://");
+  if (auto it = n.find("email"); it != n.end() && !it->is_null()) {
+    if (!it->is_string() && !(it->is_object() && it->contains("name")) && !it->is_array())
+      return c.Error(p + "email", "must be a messenger provider: a name, {\"name\": \"smtp\", ...} or a chain");
+    out.email_provider = it->dump();
+  }
+  if (auto it = n.find("text_back"); it != n.end() && !it->is_null()) {
+    if (it->is_boolean()) {
+      out.text_back = it->get<bool>();
+    } else if (it->is_object()) {
+      for (auto f = it->begin(); f != it->end(); ++f)
+        if (f.key() != "enabled" && f.key() != "text") return c.Error(p + "text_back." + f.key(), "unknown field");
+      out.text_back = true;
+      if (auto e = it->find("enabled"); e != it->end() && !e->is_null()) {
+        if (!e->is_boolean()) return c.Error(p + "text_back.enabled", "must be true or false");
+        out.text_back = e->get<bool>();
+      }
+      if (auto st = GetString(c, *it, "text", p + "text_back.", &out.text_back_text, false); !st.ok()) return st;
+      if (out.text_back_text.empty()) return c.Error(p + "text_back.text", "must not be empty");
+    } else {
+      return c.Error(p + "text_back", "must be true/false or {\"enabled\", \"text\"}");
+    }
+  }
+  return Status::OK();
+}
+
 Status Validate(const Checker& c, const json& root, BusinessConfig* biz) {
   if (!root.is_object()) return c.Error("$", "the config must be a JSON object");
   for (auto it = root.begin(); it != root.end(); ++it) {
-    if (!kTopFields.count(it.key()) && it.key().rfind("x_", 0) != 0 && it.key() != "notes")
+    if (!kTopFields.count(it.key()) && it.key().rfind("x_", 0) != 0 && it.key() != "notes" &&
+        it.key() != "notifications")
       return c.Error(it.key(), "unknown field (prefix custom fields with x_)");
   }
   if (auto st = GetString(c, root, "id", "", &biz->id, true); !st.ok()) return st;
@@ -495,6 +572,9 @@ Status Validate(const Checker& c, const json& root, BusinessConfig* biz) {
   if (auto cal = root.find("calendar"); cal != root.end() && !cal->is_null())
     if (auto st = dialogue::ParseCalendarSettings(*cal, c.source(), &biz->calendar, biz->resources); !st.ok())
       return st;
+  if (auto it = root.find("notifications"); it != root.end() && !it->is_null()) {
+    if (auto st = ParseNotifications(c, *it, biz); !st.ok()) return st;
+  }
   auto flow = root.find("flow");
   if (flow != root.end() && !flow->is_null()) {
     if (auto st = ParseFlow(c, *flow, biz); !st.ok()) return st;

@@ -316,6 +316,7 @@ struct Conversation::Impl {
     phase = Phase::kEnded;
     expecting.clear();
     FinishOutcome();
+    CallEnded();
     out.push_back({AgentAction::Kind::kEnd, ""});
   }
 
@@ -323,6 +324,11 @@ struct Conversation::Impl {
     static const std::vector<std::string> kOrder = {"low", "normal", "high", "emergency"};
     auto rank = [&](const std::string& u) { return std::find(kOrder.begin(), kOrder.end(), u) - kOrder.begin(); };
     if (rank(level) > rank(outcome.urgency)) outcome.urgency = level;
+  }
+
+  // The end-of-call hook (owner notifications, text-back): ConversationOptions::on_end.
+  void CallEnded() {
+    if (options.on_end) options.on_end(outcome);
   }
 
   void FinishOutcome() {
@@ -1036,6 +1042,7 @@ struct Conversation::Impl {
     phase = Phase::kEnded;
     expecting.clear();
     FinishOutcome();
+    CallEnded();
     out.push_back({AgentAction::Kind::kEnd, ""});
   }
 
@@ -1635,6 +1642,7 @@ std::vector<AgentAction> Conversation::OnHangup() {
     i.phase = Phase::kEnded;
     i.expecting.clear();
     i.FinishOutcome();
+    i.CallEnded();
     i.out.push_back({AgentAction::Kind::kEnd, ""});
   }
   return std::move(i.out);

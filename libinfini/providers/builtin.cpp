@@ -2,6 +2,7 @@
 // infini::providers + one line in this list.
 #include <nlohmann/json.hpp>
 
+#include "infini/messenger.h"
 #include "infini/recognizer.h"
 #include "infini/registry.h"
 #include "infini/synthesizer.h"
@@ -10,6 +11,7 @@
 #define INFINI_BUILTIN_PROVIDERS(X)                   \
   X(Recognizer, PocketsphinxRecognizer, "pocketsphinx") \
   X(Synthesizer, FliteSynthesizer, "flite")           \
+  X(Messenger, SmtpMessenger, "smtp")                 \
   X(Recognizer, NullRecognizer, "null")               \
   X(Synthesizer, SilenceSynthesizer, "silence")
 
