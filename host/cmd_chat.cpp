@@ -11,6 +11,8 @@
 #include "infini/business.h"
 #include "infini/call_record.h"
 #include "infini/dialogue.h"
+#include "infini/notify.h"
+#include "infini/registry.h"
 #include "infini/simulation.h"
 #include "infini/calendars.h"
 #include "infini/store.h"
@@ -146,6 +148,17 @@ int RunChat(const ChatFlags& f) {
       return 2;
     }
   }
+  // Owner summary and missed-call text-back when the business configures them (docs/notifications.md):
+  // SMS through the same outbox, e-mail through the configured messenger provider.
+  std::unique_ptr<infini::Messenger> email;
+  if (!b.notifications.email_provider.empty()) {
+    auto made = infini::ProviderRegistry::Builtin().Make<infini::Messenger>(
+        nlohmann::json::parse(b.notifications.email_provider));
+    if (made.ok()) email = std::move(made).value();
+    else std::cerr << "infini chat: notifications.email: " << made.status().message() << "\n";
+  }
+  infini::CallNotifier notifier(b, outbox.get(), email.get(), {.background = false});
+  options.on_end = notifier.Hook({.call_id = options.call_id, .caller_phone = f.caller, .started_utc = options.now_utc});
   infini::Conversation call(b, *calendar, outbox.get(), options);
   for (const auto& a : call.Start()) Emit(f, a);
   std::string line;
