@@ -668,8 +668,10 @@ Result<RemoteCallResult> RunRemoteScenario(const std::string& scenario_path, con
     }
     if (is_speaking) continue;
     if (!heard_any) {
-      if (MsSince(wait_since) > options.answer_timeout_ms) {
-        error = fmt::format("no agent audio for {} ms after the caller spoke", options.answer_timeout_ms);
+      const int limit = greeting ? std::max(options.answer_timeout_ms, 60000) : options.answer_timeout_ms;
+      if (MsSince(wait_since) > limit) {
+        error = greeting ? fmt::format("no greeting within {} ms of the stream opening", limit)
+                         : fmt::format("no agent audio for {} ms after the caller spoke", limit);
         break;
       }
       continue;
