@@ -23,6 +23,9 @@
 
 namespace infini {
 
+class LanguageModel;
+class UsageMeter;
+
 struct AgentAction {
   enum class Kind { kSay, kListen, kEnd };
   Kind kind = Kind::kSay;
@@ -99,6 +102,19 @@ struct ConversationOptions {
   // calls it again when it ends for good). Runs on the caller's thread; must not block — e.g.
   // CallNotifier::Hook (infini/notify.h) only queues the owner summary and text-back.
   std::function<void(const CallOutcome&)> on_end;
+  // Asked first each caller turn (e.g. an LLM chain from the registry); null = rules only.
+  // When it fails, or its answer does not fit the business config, the rule NLU takes that
+  // turn. Must outlive the Conversation; called on the Conversation's thread.
+  LanguageModel* language_model = nullptr;
+  UsageMeter* usage = nullptr;  // the call's meter (infini/cost.h), handed to the language model
+};
+
+// Who understood the caller's turns (language model vs rule NLU).
+struct NluStats {
+  int model_turns = 0;        // understood by the language model
+  int rules_turns = 0;        // understood by the rule NLU
+  int model_failures = 0;     // the model was asked and failed or was rejected
+  std::string last_failure;   // why, for the most recent one
 };
 
 class Conversation {
@@ -128,6 +144,7 @@ class Conversation {
   // The slot the agent just asked for ("name", "phone", "time", "confirm", ...; "" if none),
   // so the voice host can bias recognition.
   const std::string& expecting() const;
+  const NluStats& nlu_stats() const;
 
  private:
   struct Impl;

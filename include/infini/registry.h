@@ -152,7 +152,15 @@ class ProviderRegistry {
   std::map<std::type_index, std::any> chains_;
 };
 
-// Adds the built-in providers ("pocketsphinx", "flite") and chain wrappers to `registry`.
+// Adds the built-in providers ("pocketsphinx", "flite", "rules") and chain wrappers to
+// `registry`, then the network providers of the cloud layer (RegisterCloudProviders) when
+// that layer is linked in. The full library (infini::infini) always has it.
 void RegisterBuiltinProviders(ProviderRegistry& registry);
+
+// Adds the network providers ("openai" language model and speech, "elevenlabs", ...;
+// docs/providers.md). Defined in libinfini/cloud/register.cpp, which lists them one per
+// line. A program linking only some layers (unit tests) may lack it; Builtin() then
+// simply has no network providers.
+void RegisterCloudProviders(ProviderRegistry& registry);
 
 }  // namespace infini

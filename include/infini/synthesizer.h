@@ -22,10 +22,15 @@
 
 namespace infini {
 
+class UsageMeter;
+
 struct SynthesisOptions {
   std::string voice;        // provider voice name; empty = the provider's default
   int sample_rate = 16000;  // of the frames delivered: 8000, 16000 or 24000
   int frame_ms = kFrameMs;  // frames are this long (the last one of an utterance is padded)
+  // The call's meter (infini/cost.h), or null: network providers add the characters they
+  // were sent and observe "tts_first_audio_ms" per utterance. Must outlive the session.
+  UsageMeter* usage = nullptr;
 };
 
 // Called once per frame, in order. Frames carry timestamps relative to the session start.

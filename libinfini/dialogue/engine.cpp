@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dialogue/model_nlu.h"
 #include "dialogue/nlu.h"
 #include "dialogue/scheduler.h"
 #include "dialogue/speech_format.h"
@@ -128,6 +129,7 @@ struct Conversation::Impl {
   std::string last_question;
   std::string keys;                    // DTMF digits typed so far
   bool keypad_offered = false;
+  NluStats nlu_stats;
 
   Impl(const BusinessConfig& b, Calendar& c, Messenger* m, ConversationOptions o)
       : biz(b), calendar(c), messenger(m), options(std::move(o)), scheduler(b, c) {
@@ -518,6 +520,22 @@ struct Conversation::Impl {
   void NoteUrgency(const dialogue::Understanding& u) {
     if (u.has(Intent::kEmergency)) Raise("emergency");
     else if (!u.urgency_words.empty()) Raise("high");
+  }
+
+  // The language model first (if any), the rule NLU when it fails (dialogue/model_nlu.h).
+  dialogue::Understanding UnderstandTurn(std::string_view text) {
+    UnderstandingContext extra{.business_id = biz.id, .state = "", .expecting = expecting, .history = {}};
+    if (!last_question.empty()) extra.history.push_back("agent: " + last_question);
+    extra.call_id = options.call_id;
+    extra.usage = options.usage;
+    dialogue::TurnSource source;
+    auto u = dialogue::UnderstandTurn(text, Context(), biz, options.language_model, std::move(extra), &source);
+    (source.by_model ? nlu_stats.model_turns : nlu_stats.rules_turns)++;
+    if (!source.why_rules.empty()) {
+      nlu_stats.model_failures++;
+      nlu_stats.last_failure = source.why_rules;
+    }
+    return u;
   }
 
   // ---- booking flow -------------------------------------------------------------------
@@ -1337,7 +1355,7 @@ struct Conversation::Impl {
     enters = 0;
     ++total_turns;
     if (total_turns > 40) return End(Goodbye());
-    dialogue::Understanding u = dialogue::Understand(text, Context());
+    dialogue::Understanding u = UnderstandTurn(text);
     const Service* mentioned = u.service_id ? biz.FindService(*u.service_id) : nullptr;
     const bool taking_words = (phase == Phase::kVoicemail && expecting == "message") ||
                               (phase == Phase::kCallback && expecting == "best_time");
@@ -1651,6 +1669,7 @@ std::vector<AgentAction> Conversation::OnHangup() {
 bool Conversation::ended() const { return impl_->phase == Phase::kEnded; }
 const CallOutcome& Conversation::outcome() const { return impl_->outcome; }
 const std::string& Conversation::expecting() const { return impl_->expecting; }
+const NluStats& Conversation::nlu_stats() const { return impl_->nlu_stats; }
 
 std::string CallOutcomeJson(const CallOutcome& o) {
   nlohmann::ordered_json j;

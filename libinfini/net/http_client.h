@@ -32,6 +32,9 @@ struct HttpClientRequest {
   int connect_timeout_ms = 3000;
   // Streaming body consumer; when set, HttpClientResponse::body stays empty.
   std::function<bool(std::string_view chunk)> on_data;
+  // Polled while the transfer runs (about once a second when the socket is idle, more often
+  // while data flows); returning false aborts it with Cancelled. For barge-in on a stalled stream.
+  std::function<bool()> keep_going;
   std::string username;            // HTTP basic/digest auth (CalDAV), with `password`
   std::string password;
 };
@@ -46,7 +49,7 @@ struct HttpClientResponse {
 class HttpClient {
  public:
   // Unavailable: could not connect / connection dropped; DeadlineExceeded: timed out;
-  // Cancelled: on_data returned false. Any HTTP status (including 4xx/5xx) is a response.
+  // Cancelled: on_data or keep_going returned false. Any HTTP status (including 4xx/5xx) is a response.
   Result<HttpClientResponse> Send(const HttpClientRequest& request) const;
 };
 

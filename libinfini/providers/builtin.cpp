@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "infini/messenger.h"
+#include "infini/language_model.h"
 #include "infini/recognizer.h"
 #include "infini/registry.h"
 #include "infini/synthesizer.h"
@@ -16,6 +17,13 @@
   X(Synthesizer, SilenceSynthesizer, "silence")
 
 namespace infini {
+
+// Weak: defined by libinfini/cloud/register.cpp when the cloud layer is linked. Unit tests
+// linking only some layers leave it null; the full library forces it in with
+// `-Wl,--undefined` (libinfini/cloud/CMakeLists.txt), because a weak reference alone does
+// not pull a member out of a static archive.
+[[gnu::weak]] void RegisterCloudProviders(ProviderRegistry& registry);
+
 namespace providers {
 #define INFINI_DECLARE_MAKE(Interface, Name, key) \
   Result<std::unique_ptr<Interface>> Make##Name(const nlohmann::json& config);
@@ -30,6 +38,9 @@ void RegisterBuiltinProviders(ProviderRegistry& registry) {
 #undef INFINI_REGISTER
   registry.SetChain<Recognizer>(&providers::MakeFallbackRecognizer);
   registry.SetChain<Synthesizer>(&providers::MakeFallbackSynthesizer);
+  registry.AddFactory<LanguageModel>("rules", &providers::MakeRulesMarker);
+  registry.SetChain<LanguageModel>(&providers::MakeFallbackLanguageModel);
+  if (&RegisterCloudProviders != nullptr) RegisterCloudProviders(registry);
 }
 
 const ProviderRegistry& ProviderRegistry::Builtin() {

@@ -180,7 +180,19 @@ class FallbackSynthesisSession : public SynthesisSession {
     return ChainError(why, chain_->size(), "synthesizer");
   }
 
+  // Sentence by sentence, so a member failing mid-utterance hands over at the sentence it
+  // failed on: the caller does not hear the sentences already spoken twice.
   Status Push(std::string_view text) override {
+    std::vector<std::string> sentences = SplitSentences(text);
+    if (sentences.empty()) return PushOne(text);
+    for (const std::string& sentence : sentences) {
+      Status st = PushOne(sentence);
+      if (!st.ok()) return st;
+    }
+    return Status::OK();
+  }
+
+  Status PushOne(std::string_view text) {
     for (;;) {
       SynthesisSession* s;
       size_t index;
@@ -256,7 +268,53 @@ class FallbackSynthesizer : public Synthesizer {
   std::vector<std::unique_ptr<Synthesizer>> chain_;
 };
 
+// ---------------------------------------------------------------- language model
+
+class RulesMarker : public LanguageModel {
+ public:
+  Result<Understanding> Understand(const std::string&, const UnderstandingContext&) override {
+    return Status::Unimplemented("rules: this turn is understood by the dialogue engine's rule NLU");
+  }
+  std::string name() const override { return "rules"; }
+};
+
+class FallbackLanguageModel : public LanguageModel {
+ public:
+  explicit FallbackLanguageModel(std::vector<std::unique_ptr<LanguageModel>> chain) : chain_(std::move(chain)) {}
+
+  Result<Understanding> Understand(const std::string& utterance, const UnderstandingContext& context) override {
+    Status last = Status::Unavailable("language model chain: no member");
+    for (size_t i = 0; i < chain_.size(); ++i) {
+      const std::string name = SafeName(chain_[i]);
+      if (name == "rules") {
+        if (i > 0) INFINI_LOG(kInfo, "language model chain: rule NLU takes this turn ({})", last.message());
+        return Status::Unimplemented("rules: this turn is understood by the dialogue engine's rule NLU");
+      }
+      auto u = Guard(name, "Understand", [&]() -> Result<Understanding> { return chain_[i]->Understand(utterance, context); });
+      if (u.ok()) return u;
+      INFINI_LOG(kWarn, "language model chain: {} failed: {}", name, u.status().ToString());
+      last = u.status();
+    }
+    return ChainError(last, chain_.size(), "language model");
+  }
+  std::string name() const override {
+    std::string n;
+    for (const auto& m : chain_) n += (n.empty() ? "" : ">") + SafeName(m);
+    return n;
+  }
+
+ private:
+  std::vector<std::unique_ptr<LanguageModel>> chain_;
+};
+
 }  // namespace
+
+std::unique_ptr<LanguageModel> MakeFallbackLanguageModel(std::vector<std::unique_ptr<LanguageModel>> chain) {
+  return std::make_unique<FallbackLanguageModel>(std::move(chain));
+}
+Result<std::unique_ptr<LanguageModel>> MakeRulesMarker(const nlohmann::json&) {
+  return std::unique_ptr<LanguageModel>(std::make_unique<RulesMarker>());
+}
 
 std::unique_ptr<Recognizer> MakeFallbackRecognizer(std::vector<std::unique_ptr<Recognizer>> chain) {
   return std::make_unique<FallbackRecognizer>(std::move(chain));

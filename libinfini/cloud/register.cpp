@@ -1,0 +1,30 @@
+// The network providers (docs/providers.md). Adding one = one file in libinfini/cloud/
+// defining its Make function in infini::cloud + one line in this list.
+#include <nlohmann/json.hpp>
+
+#include "infini/language_model.h"
+#include "infini/recognizer.h"
+#include "infini/registry.h"
+#include "infini/synthesizer.h"
+
+// X(Interface, MakeFunctionSuffix, "config name")
+#define INFINI_CLOUD_PROVIDERS(X) \
+  X(LanguageModel, OpenAiLanguageModel, "openai")   \
+  X(Synthesizer, OpenAiSynthesizer, "openai")       \
+  X(Synthesizer, ElevenLabsSynthesizer, "elevenlabs")
+
+namespace infini {
+namespace cloud {
+#define INFINI_DECLARE_MAKE(Interface, Name, key) \
+  Result<std::unique_ptr<Interface>> Make##Name(const nlohmann::json& config);
+INFINI_CLOUD_PROVIDERS(INFINI_DECLARE_MAKE)
+#undef INFINI_DECLARE_MAKE
+}  // namespace cloud
+
+void RegisterCloudProviders([[maybe_unused]] ProviderRegistry& registry) {
+#define INFINI_REGISTER(Interface, Name, key) registry.AddFactory<Interface>(key, &cloud::Make##Name);
+  INFINI_CLOUD_PROVIDERS(INFINI_REGISTER)
+#undef INFINI_REGISTER
+}
+
+}  // namespace infini
