@@ -155,8 +155,11 @@ Understanding UnderstandTurn(std::string_view text, const NluContext& context, c
       src.why_rules = mapped.status().message();
       INFINI_LOG(kWarn, "dialogue: language model answer rejected, rule NLU takes the turn: {}", src.why_rules);
     } else {
-      // Unimplemented: the chain reached "rules" — that is the plan, not a failure.
-      if (answer.status().code() != Status::Code::kUnimplemented) src.why_rules = answer.status().message();
+      // Unimplemented: the chain reached "rules". Alone ("rules: ...") that is the plan, not a
+      // failure; after other members it carries their error (already logged by the chain).
+      const bool planned = answer.status().code() == Status::Code::kUnimplemented &&
+                           answer.status().message().rfind("rules:", 0) == 0;
+      if (!planned) src.why_rules = answer.status().message();
       if (answer.status().code() != Status::Code::kUnimplemented)
         INFINI_LOG(kWarn, "dialogue: language model failed, rule NLU takes the turn: {}", answer.status().ToString());
     }

@@ -287,8 +287,10 @@ class FallbackLanguageModel : public LanguageModel {
     for (size_t i = 0; i < chain_.size(); ++i) {
       const std::string name = SafeName(chain_[i]);
       if (name == "rules") {
-        if (i > 0) INFINI_LOG(kInfo, "language model chain: rule NLU takes this turn ({})", last.message());
-        return Status::Unimplemented("rules: this turn is understood by the dialogue engine's rule NLU");
+        if (i == 0) return Status::Unimplemented("rules: this turn is understood by the dialogue engine's rule NLU");
+        // The reason the models before it failed, so the engine can count and report it.
+        INFINI_LOG(kInfo, "language model chain: rule NLU takes this turn ({})", last.message());
+        return Status::Unimplemented(last.message());
       }
       auto u = Guard(name, "Understand", [&]() -> Result<Understanding> { return chain_[i]->Understand(utterance, context); });
       if (u.ok()) return u;

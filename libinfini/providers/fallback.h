@@ -18,7 +18,8 @@ std::unique_ptr<Recognizer> MakeFallbackRecognizer(std::vector<std::unique_ptr<R
 std::unique_ptr<Synthesizer> MakeFallbackSynthesizer(std::vector<std::unique_ptr<Synthesizer>> chain);
 // Tries each language model in turn; the first OK answer wins. A member's error (or a tool
 // call it rejected) moves to the next one. Reaching "rules" returns Unimplemented at once:
-// the dialogue engine then understands the turn with its rule NLU.
+// the dialogue engine then understands the turn with its rule NLU. Its message is the error
+// of the member before "rules", or starts with "rules:" when no model was asked.
 std::unique_ptr<LanguageModel> MakeFallbackLanguageModel(std::vector<std::unique_ptr<LanguageModel>> chain);
 // "rules": stands for the dialogue engine's own rule NLU in a chain ("llm": ["openai", "rules"]).
 // Its Understand() always returns Unimplemented, which a Conversation reads as "use the rules".

@@ -58,7 +58,7 @@ def understand(body):
         props = tool.get("function", {}).get("parameters", {}).get("properties", {})
     args = {"intents": []}
     intents = args["intents"]
-    if re.search(r"\b(book|appointment|schedule|come out|need|get a)\b", low):
+    if re.search(r"\b(book|appointment|schedule|come out|come by|come tomorrow|need|get a)\b", low):
         intents.append("book")
     if re.search(r"\b(yes|yeah|yep|correct|sounds good|that works|perfect)\b", low):
         intents.append("yes")
@@ -66,7 +66,7 @@ def understand(body):
         intents.append("no")
     if re.search(r"\b(bye|goodbye|that's all|nothing else)\b", low):
         intents.append("goodbye")
-    if re.search(r"\b(person|human|someone|representative)\b", low):
+    if re.search(r"\b(a person|real person|human|representative|talk to someone)\b", low):
         intents.append("human")
     if re.search(r"\b(message|voicemail)\b", low):
         intents.append("leave_message")
@@ -119,7 +119,7 @@ def understand(body):
         if w:
             hour = NUMBERS[w.group(1)]
             args["time"] = "%02d:00" % (hour + 12 if hour <= 6 else hour)
-    name = re.search(r"\b(?:my name is|this is|i'm|name's)\s+([A-Za-z]+(?:\s+[A-Za-z]+)?)", text)
+    name = re.search(r"\b(?:my name is|this is|i'm|name's)\s+([A-Za-z]+(?:\s+[A-Za-z]+)?)", text, re.I)
     if name and name.group(1).lower() not in ("calling", "looking", "not"):
         args["name"] = name.group(1).title()
     elif "asked for: name" in system and len(text.split()) <= 3 and not intents:
