@@ -10,8 +10,10 @@
 #include "commands.h"
 #include "infini/business.h"
 #include "infini/call_record.h"
+#include "infini/cost.h"
 #include "infini/dialogue.h"
 #include "infini/notify.h"
+#include "infini/language_model.h"
 #include "infini/registry.h"
 #include "infini/simulation.h"
 #include "infini/calendars.h"
@@ -25,6 +27,7 @@ struct ChatFlags {
   std::string caller;
   std::string db;
   std::string calendar;
+  std::string llm;  // language-model spec: a name or JSON (docs/providers.md)
   bool json = false;
 };
 
@@ -159,6 +162,20 @@ int RunChat(const ChatFlags& f) {
   }
   infini::CallNotifier notifier(b, outbox.get(), email.get(), {.background = false});
   options.on_end = notifier.Hook({.call_id = options.call_id, .caller_phone = f.caller, .started_utc = options.now_utc});
+  std::unique_ptr<infini::LanguageModel> model;
+  infini::UsageMeter meter;
+  if (!f.llm.empty()) {
+    auto spec = nlohmann::json::parse(f.llm, nullptr, false);
+    if (spec.is_discarded()) spec = f.llm;  // a bare name: "openai", "rules"
+    auto made = infini::ProviderRegistry::Builtin().Make<infini::LanguageModel>(spec);
+    if (!made.ok()) {
+      std::cerr << "infini chat: --llm: " << made.status().message() << "\n";
+      return 2;
+    }
+    model = std::move(made).value();
+    options.language_model = model.get();
+    options.usage = &meter;
+  }
   infini::Conversation call(b, *calendar, outbox.get(), options);
   for (const auto& a : call.Start()) Emit(f, a);
   std::string line;
@@ -203,6 +220,13 @@ int RunChat(const ChatFlags& f) {
     for (const auto& s : o.sms) std::cout << "\n SMS to " << s.to << ": " << s.text;
     std::cout << "]\n";
   }
+  if (model) {  // the call summary's cost lines; stderr so the --json contract is unchanged
+    const auto& n = call.nlu_stats();
+    std::cerr << "[language model " << model->name() << ": " << n.model_turns << " turns, rules " << n.rules_turns
+              << " turns (" << n.model_failures << " model failures" << (n.last_failure.empty() ? "" : "; last: ")
+              << n.last_failure << ")]\n"
+              << infini::FormatCostReport(infini::EstimateCost(meter.Totals(), infini::PriceTable::Defaults()));
+  }
   return 0;
 }
 
@@ -218,6 +242,9 @@ infini::host::RegisterCommand reg{{"chat", 40, [](CLI::App& app) {
   sub->add_option("--db", flags->db, "SQLite store for calendar, outbox, voicemail and call records (default: in memory)");
   sub->add_option("--calendar", flags->calendar,
                   "JSON array of existing bookings [{\"service\",\"start\":\"YYYY-MM-DDTHH:MM\",\"resource\"}] loaded first");
+  sub->add_option("--llm", flags->llm,
+                  "Language model asked before the rule NLU: a name or JSON spec, e.g. "
+                  "'[{\"name\":\"openai\",\"model\":\"gpt-4o-mini\"},\"rules\"]' (docs/providers.md)");
   sub->add_flag("--json", flags->json, "Machine-readable JSON lines instead of a readable conversation");
   return [flags] { return RunChat(*flags); };
 }}};

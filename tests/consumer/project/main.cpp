@@ -1,7 +1,11 @@
 // An outside program that uses only the installed public API.
 #include <cstdio>
 
+#include <algorithm>
+
 #include <infini/g711.h>
+#include <infini/language_model.h>
+#include <infini/registry.h>
 #include <infini/resampler.h>
 #include <infini/status.h>
 
@@ -14,6 +18,10 @@ int main() {
   auto up = infini::Resampler::Create({.from_hz = 8000, .to_hz = 16000});
   if (!up.ok() || !(*up)->Process(back, wide).ok() || !(*up)->Flush(wide).ok()) return 2;
   if (wide.size() < 300) return 3;
+  // The network providers reach Builtin() only through a weak reference; the link options
+  // of infini::infini / infini.pc must pull them out of the static archive.
+  auto models = infini::ProviderRegistry::Builtin().Names<infini::LanguageModel>();
+  if (std::find(models.begin(), models.end(), "openai") == models.end()) return 4;
   std::puts("consumer ok");
   return 0;
 }
