@@ -221,11 +221,15 @@ int RunChat(const ChatFlags& f) {
     std::cout << "]\n";
   }
   if (model) {  // the call summary's cost lines; stderr so the --json contract is unchanged
+    const auto report = infini::EstimateCost(meter.Totals(), infini::PriceTable::Defaults());
+    if (store)  // usage/billing events of the call (one per provider and kind)
+      if (auto st = infini::RecordUsage(*store, call_id, b.id, report); !st.ok())
+        std::cerr << "infini chat: --db: usage: " << st.ToString() << "\n";
     const auto& n = call.nlu_stats();
     std::cerr << "[language model " << model->name() << ": " << n.model_turns << " turns, rules " << n.rules_turns
               << " turns (" << n.model_failures << " model failures" << (n.last_failure.empty() ? "" : "; last: ")
               << n.last_failure << ")]\n"
-              << infini::FormatCostReport(infini::EstimateCost(meter.Totals(), infini::PriceTable::Defaults()));
+              << infini::FormatCostReport(report);
   }
   return 0;
 }

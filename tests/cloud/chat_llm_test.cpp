@@ -8,6 +8,7 @@
 #include <string>
 
 #include "fake_servers.h"
+#include "infini/store.h"
 
 namespace {
 
@@ -45,8 +46,10 @@ const std::vector<std::string> kBooking = {
 TEST_CASE("infini chat --llm: a booking understood by the model, cost on stderr, stdout contract intact") {
   const std::string spec = "'[{\"name\":\"openai\",\"base_url\":\"" + FakeOpenAi().Url() +
                            "\",\"api_key_env\":\"INFINI_FAKE_OPENAI_KEY\"},\"rules\"]'";
+  const std::string db = std::string(INFINI_TEST_TMP) + "/chat_llm.db";
+  std::remove(db.c_str());
   Run r = Chat("--business " + std::string(INFINI_TEST_DATA) + "/businesses/hvac.json --now 2026-12-08T10:15:00 "
-               "--caller +15125557788 --json --llm " + spec, kBooking, "ok");
+               "--caller +15125557788 --json --db " + db + " --llm " + spec, kBooking, "ok");
   INFO(r.out);
   INFO(r.err);
   CHECK(r.exit_code == 0);
@@ -55,6 +58,17 @@ TEST_CASE("infini chat --llm: a booking understood by the model, cost on stderr,
   CHECK(r.err.find("6 turns, rules 0 turns") != std::string::npos);
   CHECK(r.err.find("llm_prompt_tokens") != std::string::npos);
   CHECK(r.err.find("sk-fake-chat") == std::string::npos);
+  // The call's usage/billing events are in the store, priced.
+  auto store = infini::Store::Open({.path = db});
+  REQUIRE(store.ok());
+  auto calls = (*store)->ListCalls({});
+  REQUIRE(calls.ok());
+  REQUIRE(calls->size() == 1);
+  auto usage = (*store)->ListUsage(calls->front().id);
+  REQUIRE(usage.ok());
+  bool prompt = false;
+  for (const auto& u : *usage) prompt = prompt || (u.kind == "openai/llm_prompt_tokens" && u.quantity > 100 && u.cost_micros > 0);
+  CHECK(prompt);
 
   // The model's server down: the same call, understood by the rules, still booked.
   const std::string down = "'[{\"name\":\"openai\",\"base_url\":\"" + FakeOpenAi().Url("/fault/500") +
