@@ -183,7 +183,7 @@ TEST_CASE("openai LLM faults: each one is a precise error status, fast; a chain 
     REQUIRE_FALSE(u.ok());
     CHECK(u.status().code() == f.code);
     CHECK_MESSAGE(u.status().message().find(f.expect) != std::string::npos, u.status().message());
-    CHECK(ms < 3000);  // bounded by timeout_ms (400), not by the fake's 30 s stall
+    CHECK(ms < 10000);  // bounded by timeout_ms (400), not by the fake's 30 s stall
 
     auto chain = Model(json::array({OpenAi(f.mode, 400), "rules"}));
     auto d = chain->Understand("I need an AC repair tomorrow at 9 am", ctx);
