@@ -4,6 +4,9 @@
 #include <cstdio>
 
 #include "commands.h"
+#include <filesystem>
+
+#include "infini/api.h"
 #include "infini/log.h"
 #include "infini/server.h"
 
@@ -15,6 +18,8 @@ struct ServeFlags {
   std::string host;
   int port = -1;
   std::string store;
+  std::string dashboard = INFINI_SOURCE_DIR "/dashboard";
+  bool api = true;
   bool verbose = false;
 };
 
@@ -49,12 +54,19 @@ int RunServe(const ServeFlags& f) {
     std::fprintf(stderr, "infini serve: %s\n", server.status().ToString().c_str());
     return 1;
   }
+  // The owner's view: REST API (bearer tokens: `infini token create`) and the dashboard's files.
+  if (f.api) (*server)->Mount("/api/v1", infini::MakeApiHandler((*server)->store()));
+  const bool dashboard = f.api && !f.dashboard.empty() && std::filesystem::is_directory(f.dashboard);
+  if (dashboard) (*server)->Mount("/", infini::MakeStaticHandler(f.dashboard));
   if (auto s = (*server)->Start(); !s.ok()) {
     std::fprintf(stderr, "infini serve: %s\n", s.ToString().c_str());
     return 1;
   }
   std::printf("infini serve: listening on http://%s:%d (Twilio webhook: POST /twilio/voice; native: ws /voice)\n",
               o.host.c_str(), (*server)->port());
+  if (f.api)
+    std::printf("infini serve: REST API at /api/v1%s\n",
+                dashboard ? ", dashboard at / (sign in with a token from `infini token create`)" : "");
   std::fflush(stdout);
   int sig = 0;
   sigwait(&stop, &sig);
@@ -77,6 +89,9 @@ infini::host::RegisterCommand reg{{"serve", 1, [](CLI::App& app) {
   sub->add_option("--host", flags->host, "interface to listen on (overrides the config)");
   sub->add_option("--port", flags->port, "port (overrides the config; 0 = ephemeral)");
   sub->add_option("--store", flags->store, "SQLite database file (overrides the config)");
+  sub->add_option("--dashboard", flags->dashboard, "folder of the dashboard's files, served at / (\"\" = none)")
+      ->capture_default_str();
+  sub->add_flag("!--no-api", flags->api, "serve neither the REST API (/api/v1) nor the dashboard");
   sub->add_flag("--verbose", flags->verbose, "debug logging");
   return std::function<int()>([flags] { return RunServe(*flags); });
 }}};
