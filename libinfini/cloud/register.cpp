@@ -11,7 +11,9 @@
 #define INFINI_CLOUD_PROVIDERS(X) \
   X(LanguageModel, OpenAiLanguageModel, "openai")   \
   X(Synthesizer, OpenAiSynthesizer, "openai")       \
-  X(Synthesizer, ElevenLabsSynthesizer, "elevenlabs")
+  X(Synthesizer, ElevenLabsSynthesizer, "elevenlabs") \
+  X(Recognizer, DeepgramRecognizer, "deepgram")     \
+  X(Recognizer, WhisperRecognizer, "whisper")
 
 namespace infini {
 namespace cloud {

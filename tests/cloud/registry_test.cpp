@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "infini/language_model.h"
+#include "infini/recognizer.h"
 #include "infini/registry.h"
 #include "infini/synthesizer.h"
 
@@ -75,6 +76,15 @@ TEST_CASE("the cloud layer registers its providers in Builtin(); bad config is n
   CHECK(std::find(tts.begin(), tts.end(), "openai") != tts.end());
   CHECK(std::find(tts.begin(), tts.end(), "elevenlabs") != tts.end());
   CHECK(std::find(tts.begin(), tts.end(), "flite") != tts.end());
+  auto asr = reg.Names<Recognizer>();
+  CHECK(std::find(asr.begin(), asr.end(), "deepgram") != asr.end());
+  CHECK(std::find(asr.begin(), asr.end(), "whisper") != asr.end());
+  CHECK(std::find(asr.begin(), asr.end(), "pocketsphinx") != asr.end());
+  // Config names reach the cloud recognizers: a deepgram config without its key's variable is refused, naming it.
+  ::unsetenv("INFINI_TEST_UNSET_DG");
+  auto dg = reg.MakeOne<Recognizer>(nlohmann::json{{"name", "deepgram"}, {"api_key_env", "INFINI_TEST_UNSET_DG"}});
+  REQUIRE_FALSE(dg.ok());
+  CHECK(dg.status().message().find("INFINI_TEST_UNSET_DG") != std::string::npos);
 
   ::unsetenv("INFINI_TEST_UNSET_KEY");
   auto missing = reg.Make<LanguageModel>(nlohmann::json{{"name", "openai"}, {"api_key_env", "INFINI_TEST_UNSET_KEY"}});
