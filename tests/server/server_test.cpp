@@ -206,6 +206,26 @@ TEST_CASE("native /voice: a spoken call books, with transcript, marks, timings a
   CheckBookedCall(server->store(), row, "");
 }
 
+namespace {
+// Records what the server asks of call control (stands in for the Twilio REST client).
+class RecordingCallControl final : public infini::CallControl {
+ public:
+  infini::Status Transfer(const std::string& sid, const std::string& target) override {
+    std::lock_guard<std::mutex> l(mu);
+    transfers.push_back(sid + " -> " + target);
+    return infini::Status::OK();
+  }
+  infini::Status Hangup(const std::string& sid) override {
+    std::lock_guard<std::mutex> l(mu);
+    hangups.push_back(sid);
+    return infini::Status::OK();
+  }
+  std::string name() const override { return "recording"; }
+  std::mutex mu;
+  std::vector<std::string> transfers, hangups;
+};
+}  // namespace
+
 // Before the narrowband case: pooled pocketsphinx decoders keep the last call's audio statistics,
 // and after 8 kHz audio "talk to a person" was misheard often enough to time this case out.
 TEST_CASE("transfer: a caller who asks for a person is handed to CallControl after the agent's words") {
@@ -350,25 +370,6 @@ TEST_CASE("twilio media stream: a narrowband spoken call books (webhook, start, 
   else CHECK(!rec->outcome.empty());
 }
 
-namespace {
-// Records what the server asks of call control (stands in for the Twilio REST client).
-class RecordingCallControl final : public infini::CallControl {
- public:
-  infini::Status Transfer(const std::string& sid, const std::string& target) override {
-    std::lock_guard<std::mutex> l(mu);
-    transfers.push_back(sid + " -> " + target);
-    return infini::Status::OK();
-  }
-  infini::Status Hangup(const std::string& sid) override {
-    std::lock_guard<std::mutex> l(mu);
-    hangups.push_back(sid);
-    return infini::Status::OK();
-  }
-  std::string name() const override { return "recording"; }
-  std::mutex mu;
-  std::vector<std::string> transfers, hangups;
-};
-}  // namespace
 
 TEST_CASE("native /voice with Opus: agent audio arrives as Opus packets that decode to 20 ms frames") {
   auto server = StartServer(BaseOptions());
