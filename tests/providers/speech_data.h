@@ -68,6 +68,11 @@ inline nlohmann::json LoadBusiness(const std::string& path) {
   return nlohmann::json::parse(in, nullptr, false);
 }
 
+// A resource is a plain name or an object {"name": ..., "skills": [...]}.
+inline std::string ResourceName(const nlohmann::json& r) {
+  return r.is_string() ? r.get<std::string>() : r.value("name", "");
+}
+
 // Biasing phrases from a business config: services, synonyms, staff, and the business name.
 inline std::vector<std::string> BusinessPhrases(const nlohmann::json& biz) {
   std::vector<std::string> phrases;
@@ -76,7 +81,7 @@ inline std::vector<std::string> BusinessPhrases(const nlohmann::json& biz) {
     phrases.push_back(s.value("name", ""));
     for (const auto& syn : s.value("synonyms", nlohmann::json::array())) phrases.push_back(syn.get<std::string>());
   }
-  for (const auto& r : biz.value("resources", nlohmann::json::array())) phrases.push_back(r.get<std::string>());
+  for (const auto& r : biz.value("resources", nlohmann::json::array())) phrases.push_back(ResourceName(r));
   return phrases;
 }
 
@@ -94,7 +99,7 @@ inline std::vector<std::string> BookingSentences(const nlohmann::json& biz, int 
     const std::string syn = syns[(i / services.size()) % syns.size()].get<std::string>();
     const std::string day = kDays[i % 6];
     const std::string time = kTimes[(i * 5 + 1) % 6];
-    const std::string who = resources[i % resources.size()].get<std::string>();
+    const std::string who = ResourceName(resources[i % resources.size()]);
     switch (i % 4) {
       case 0: out.push_back(fmt::format("i'd like to book a {} on {} at {}", syn, day, time)); break;
       case 1: out.push_back(fmt::format("can i get a {} with {} next {}", syn, who, day)); break;
