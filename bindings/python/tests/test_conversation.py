@@ -240,5 +240,127 @@ class BusinessConfigTest(unittest.TestCase):
             infini.parse_business_config("{not json", "broken.json")
 
 
+def hvac():
+    return infini.load_business_config(os.path.join(BUSINESSES, "hvac.json"))
+
+
+def says(actions):
+    return [a.text for a in actions if a.kind == infini.AgentAction.Kind.SAY]
+
+
+class ReceptionistDepthTest(unittest.TestCase):
+    """Issue-10 behaviours reached from Python: keypad, a transfer no one answers, moving an
+    appointment, the end-of-call hook, and the scheduling rules of a loaded config."""
+
+    def test_keypad_fills_the_phone_number(self):
+        business = hvac()
+        calendar = infini.memory_calendar()
+        conversation = infini.Conversation(business, calendar, None,
+                                           now_utc=infini.local_time_to_utc("2026-12-08T10:15", business.timezone))
+        said = says(conversation.start())
+        said += says(conversation.on_utterance("I need a tune-up Friday at ten."))
+        said += says(conversation.on_utterance("Maria Garcia"))
+        for mumble in ("Uh, it's, hmm.", "Mmm, wait."):
+            self.assertEqual(conversation.expecting, "phone", "\n".join(said))
+            said += says(conversation.on_utterance(mumble))
+        self.assertTrue(any("keypad" in s for s in said), "\n".join(said))
+        self.assertEqual(conversation.on_dtmf("512555"), [])  # not complete until '#'
+        said += says(conversation.on_dtmf("7788#"))
+        for answer in ("12 Maple Lane", "Yes.", "No, that's all. Bye."):
+            said += says(conversation.on_utterance(answer))
+        self.assertTrue(conversation.ended, "\n".join(said))
+        outcome = conversation.outcome
+        self.assertEqual(outcome.outcome, "booked", "\n".join(said))
+        self.assertEqual(outcome.appointment.phone, "+15125557788")
+        self.assertEqual(outcome.appointment.start, "2026-12-11T10:00")
+
+    def test_unanswered_transfer_leaves_an_emergency_callback(self):
+        business = hvac()
+        ended = []
+        conversation = infini.Conversation(business, infini.memory_calendar(), None, caller_phone="+15125553030",
+                                           now_utc=infini.local_time_to_utc("2026-12-08T11:00", business.timezone),
+                                           on_end=lambda outcome: ended.append(outcome.outcome))
+        conversation.start()
+        said = says(conversation.on_utterance("There's water everywhere, a pipe burst in the kitchen!"))
+        if not conversation.ended:
+            said += says(conversation.on_utterance("Leo Grant"))
+        self.assertTrue(conversation.ended, "\n".join(said))
+        self.assertEqual(conversation.outcome.outcome, "transferred")
+        self.assertEqual(conversation.outcome.urgency, "emergency")
+        said += says(conversation.on_transfer_failed())
+        for _ in range(3):
+            if conversation.ended:
+                break
+            answer = "Leo Grant" if conversation.expecting == "name" else "No, that's all. Bye."
+            said += says(conversation.on_utterance(answer))
+        outcome = conversation.outcome
+        self.assertEqual(outcome.outcome, "callback", "\n".join(said))
+        self.assertEqual(outcome.callback.urgency, "emergency")
+        self.assertEqual(outcome.callback.phone, "+15125553030")
+        self.assertTrue(any("no one was able to pick up" in s for s in said), "\n".join(said))
+        self.assertEqual(ended[0], "transferred")  # on_end ran for each end, in order
+        self.assertEqual(ended[-1], "callback")
+
+    def test_moving_an_appointment_frees_the_old_slot(self):
+        business = salon()
+        calendar = infini.memory_calendar()
+        infini.preload_bookings(json.dumps([{"service": "haircut", "start": "2026-12-10T15:00", "resource": "Ana",
+                                             "name": "Lena Park", "phone": "+13035558877"}]), business, calendar)
+        conversation = infini.Conversation(business, calendar, infini.outbox_messenger(),
+                                           caller_phone="+13035558877", now_utc=call_time(business))
+        answers = {"change_or_cancel": "Move it please.", "time": "Saturday at eleven a m", "confirm": "Yes.",
+                   "staff_preference": "Anyone is fine."}
+        said = says(conversation.start())
+        said += says(conversation.on_utterance("Something came up with my appointment on Thursday."))
+        for _ in range(8):
+            if conversation.ended:
+                break
+            said += says(conversation.on_utterance(answers.get(conversation.expecting, "No, that's all, bye.")))
+        outcome = conversation.outcome
+        self.assertEqual(outcome.outcome, "rescheduled", "\n".join(said))
+        self.assertEqual(outcome.changed.action, "moved")
+        self.assertEqual(outcome.changed.from_, "2026-12-10T15:00")
+        self.assertEqual(outcome.changed.to, "2026-12-12T11:00")
+        self.assertEqual(outcome.returning_name, "Lena Park")
+        old = infini.local_time_to_utc("2026-12-10T15:00", business.timezone)
+        new = infini.local_time_to_utc("2026-12-12T11:00", business.timezone)
+        self.assertEqual(calendar.list("salon", old, old + 60), [])  # freed
+        self.assertEqual(len(calendar.list("salon", new, new + 60)), 1)
+        self.assertEqual(outcome.sms[0].to, "+13035558877")  # the change is confirmed by text
+
+    def test_a_raising_on_end_does_not_break_the_call(self):
+        business = salon()
+
+        def broken(outcome):
+            raise RuntimeError("owner notifier down")
+
+        conversation = infini.Conversation(business, infini.memory_calendar(), None, caller_phone="+15125550123",
+                                           now_utc=call_time(business), on_end=broken)
+        import sys
+        reported = []
+        previous_hook, sys.unraisablehook = sys.unraisablehook, reported.append
+        try:
+            said = run_call(conversation)
+        finally:
+            sys.unraisablehook = previous_hook
+        self.assertEqual([str(r.exc_value) for r in reported], ["owner notifier down"])
+        self.assertTrue(conversation.ended)
+        self.assertEqual(conversation.outcome.outcome, "booked", "\n".join(said))
+
+    def test_scheduling_rules_are_visible(self):
+        business = salon()
+        marco = business.find_resource("Marco")
+        self.assertEqual(marco.skills, ["color"])
+        self.assertIsNone(business.find_resource("Nobody"))
+        self.assertEqual(business.find_service("color").eligible, ["Marco"])
+        self.assertEqual(business.find_service("color").required_skills, ["color"])
+        self.assertEqual([r.name for r in business.resource_rules], business.resources)
+        dental = infini.load_business_config(os.path.join(BUSINESSES, "dental.json"))
+        self.assertEqual(dental.find_service("whitening").buffer_minutes, 15)
+        christmas = [c for c in dental.scheduling.closures if c.covers(2026, 12, 25)]
+        self.assertTrue(christmas, [repr(c) for c in dental.scheduling.closures])
+        self.assertGreaterEqual(hvac().scheduling.min_notice_minutes, 0)
+
+
 if __name__ == "__main__":
     unittest.main()
