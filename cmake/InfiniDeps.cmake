@@ -35,7 +35,12 @@ foreach(lib flite_cmu_us_kal16 flite_cmu_us_kal flite_cmu_us_slt flite_cmu_us_rm
 endforeach()
 find_path(INFINI_FLITE_INCLUDE flite/flite.h REQUIRED)
 
-set(INFINI_EXTERNAL_LIBS PkgConfig::INFINI_PC infini_sphinx_deps ${INFINI_FLITE_LIBS} fmt::fmt
+# libev (no pkg-config file): the server runs libwebsockets on a libev loop (epoll) through
+# lws's evlib plugin; both come with libwebsockets-dev (libev-dev, libwebsockets-evlib-ev).
+find_library(INFINI_LIB_EV NAMES ev REQUIRED)
+find_path(INFINI_EV_INCLUDE ev.h REQUIRED)
+
+set(INFINI_EXTERNAL_LIBS PkgConfig::INFINI_PC ${INFINI_LIB_EV} infini_sphinx_deps ${INFINI_FLITE_LIBS} fmt::fmt
     nlohmann_json::nlohmann_json date::date-tz Threads::Threads)
 pkg_get_variable(INFINI_POCKETSPHINX_MODELDIR pocketsphinx modeldir)
 if(NOT INFINI_POCKETSPHINX_MODELDIR)

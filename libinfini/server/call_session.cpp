@@ -27,12 +27,49 @@ WorkerPool::WorkerPool(int threads) {
 }
 WorkerPool::~WorkerPool() { Stop(); }
 
+thread_local WorkerPool::Held WorkerPool::held_;
+
 void WorkerPool::Post(std::function<void()> task) {
+  if (held_.pool == this) {
+    held_.tasks.push_back(std::move(task));
+    return;
+  }
+  bool wake;
   {
     std::lock_guard<std::mutex> lock(mu_);
     tasks_.push_back(std::move(task));
+    wake = idle_ > 0;
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
+}
+
+void WorkerPool::HoldPosts() { held_.pool = this; }
+
+size_t WorkerPool::held() const { return held_.pool == this ? held_.tasks.size() : 0; }
+
+size_t WorkerPool::FlushPosts() {
+  if (held_.pool != this || held_.tasks.empty()) return 0;
+  const size_t n = held_.tasks.size();
+  int idle;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& t : held_.tasks) tasks_.push_back(std::move(t));
+    idle = idle_;
+  }
+  held_.tasks.clear();
+  if (idle > 0) {
+    if (n >= static_cast<size_t>(idle)) {
+      cv_.notify_all();
+    } else {
+      for (size_t i = 0; i < n; ++i) cv_.notify_one();
+    }
+  }
+  return n;
+}
+
+void WorkerPool::ReleasePosts() {
+  FlushPosts();
+  if (held_.pool == this) held_.pool = nullptr;
 }
 
 void WorkerPool::Stop() {
@@ -52,7 +89,11 @@ void WorkerPool::Run() {
     std::function<void()> task;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
+      while (!stopping_ && tasks_.empty()) {
+        ++idle_;
+        cv_.wait(lock);
+        --idle_;
+      }
       if (tasks_.empty()) return;  // stopping and nothing left
       task = std::move(tasks_.front());
       tasks_.pop_front();

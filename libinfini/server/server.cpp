@@ -1,7 +1,16 @@
 // The server: one libwebsockets event loop thread owns every socket; webhooks, mounted
 // handlers and every call's pipeline run on the worker pool (call_session.h).
+//
+// The loop is built to carry thousands of 50-messages-a-second streams (docs/performance.md):
+// - lws runs on a libev loop with the epoll backend (lws's own poll() loop walks every socket on
+//   every wake-up: with 100 streams that was most of the host's kernel time);
+// - what the loop receives goes to the worker pool in one batch per loop pass (at most every
+//   kBatchUs), not one futex wake-up per audio frame;
+// - two server-wide timers instead of one per socket: a pacing tick (kTickMs) for the paced
+//   audio that is waiting to come due, and a sweep (start/idle/length limits).
 #include "infini/server.h"
 
+#include <ev.h>
 #include <libwebsockets.h>
 
 #include <algorithm>
@@ -75,6 +84,20 @@ struct WsConn {
   std::vector<uint8_t> scratch;
   int64_t media_before_start = 0;
   int64_t bad = 0;
+  bool pacing_wait = false;  // on the pacing tick's list: audio queued, not yet due
+  int close_code = 0;        // the sweep ended the call: close with this on the next write turn
+};
+
+// A server-wide one-shot timer on the loop thread: an ev_timer on the libev loop (lws 4.1 does
+// not re-arm its libev timer for an lws_sul scheduled from a write callback), an lws_sul on
+// lws's own poll() loop.
+class ServerImpl;
+struct ServerTimer {
+  lws_sorted_usec_list_t sul;  // first: the sul callback gets its address
+  ev_timer ev;
+  ServerImpl* self = nullptr;
+  void (*fn)(ServerImpl*) = nullptr;
+  bool armed = false;
 };
 
 class ServerImpl final : public Server {
@@ -175,7 +198,7 @@ class ServerImpl final : public Server {
     info.user = this;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
     info.timeout_secs = 30;
-    context_ = lws_create_context(&info);
+    context_ = CreateContext(info);
     if (!context_) {
       pool_->Stop();
       return Status::IOError(fmt::format("server: cannot listen on {}:{}", options_.host, options_.port));
@@ -190,14 +213,51 @@ class ServerImpl final : public Server {
       loop_alive_ = true;
     }
     stop_ = false;
+    for (ServerTimer* t : {&tick_, &sweep_, &flush_timer_}) {
+      std::memset(&t->sul, 0, sizeof t->sul);
+      ev_timer_init(&t->ev, &ServerImpl::OnEvTimer, 0., 0.);
+      t->ev.data = t;
+      t->self = this;
+      t->armed = false;
+    }
+    tick_.fn = [](ServerImpl* s) { s->OnTick(); };
+    sweep_.fn = [](ServerImpl* s) { s->OnSweep(); };
+    flush_timer_.fn = [](ServerImpl*) {};  // waking the loop is enough: the loop pass flushes
+    ScheduleSweep();
     loop_ = std::thread([this] {
+      pool_->HoldPosts();  // inbound events go to the workers once per loop pass
       while (!stop_) {
-        if (lws_service(context_, 0) < 0) break;
+        if (ev_loop_) {
+          ev_run(ev_loop_, EVRUN_ONCE);
+        } else if (lws_service(context_, 0) < 0) {
+          break;
+        }
+        FlushInbound();
       }
+      pool_->ReleasePosts();
     });
-    INFINI_LOG(kInfo, "server: listening on {}:{} (public URL {}), {} workers, {} business(es)", options_.host, port_,
-               base_url_, options_.worker_threads, options_.businesses.size());
+    INFINI_LOG(kInfo, "server: listening on {}:{} (public URL {}), {} workers, {} business(es), event loop: {}",
+               options_.host, port_, base_url_, options_.worker_threads, options_.businesses.size(),
+               ev_loop_ ? "libev/epoll" : "poll");
     return Status::OK();
+  }
+
+  // lws on a libev loop (epoll); nullptr and lws's poll() loop if that cannot be set up.
+  struct lws_context* CreateContext(lws_context_creation_info& info) {
+    ev_loop_ = ev_loop_new(static_cast<unsigned>(EVBACKEND_EPOLL) | static_cast<unsigned>(EVFLAG_NOENV));
+    if (!ev_loop_) ev_loop_ = ev_loop_new(EVFLAG_AUTO);
+    if (ev_loop_) {
+      void* foreign[1] = {ev_loop_};
+      lws_context_creation_info ev_info = info;
+      ev_info.options |= LWS_SERVER_OPTION_LIBEV;
+      ev_info.foreign_loops = foreign;
+      if (struct lws_context* c = lws_create_context(&ev_info)) return c;
+      ev_loop_destroy(ev_loop_);
+      ev_loop_ = nullptr;
+      INFINI_LOG(kWarn, "server: libwebsockets has no libev event loop here (package libwebsockets-evlib-ev); "
+                        "using poll(), which costs CPU per open socket on every wake-up");
+    }
+    return lws_create_context(&info);
   }
 
   void Stop() override {
@@ -210,8 +270,20 @@ class ServerImpl final : public Server {
       loop_alive_ = false;
     }
     stopping_destroy_ = true;
+    for (ServerTimer* t : {&tick_, &sweep_, &flush_timer_}) {
+      if (ev_loop_) {
+        ev_timer_stop(ev_loop_, &t->ev);
+      } else {
+        lws_sul_cancel(&t->sul);
+      }
+      t->armed = false;
+    }
     lws_context_destroy(context_);  // CLOSED callbacks run here: live calls are ended below
     context_ = nullptr;
+    if (ev_loop_) {
+      ev_loop_destroy(ev_loop_);
+      ev_loop_ = nullptr;
+    }
     for (auto& [id, c] : ws_) {
       c.outlet->MarkGone();
       if (c.session) c.session->Post(InEvent::Of(InEvent::Kind::kClosed, "server stopping"));
@@ -269,6 +341,102 @@ class ServerImpl final : public Server {
         }
       }
     }
+  }
+
+  // ------------------------------------------------------------ loop timers (loop thread)
+  static constexpr int kTickMs = 10;       // pacing tick: paced audio may leave up to kLeadMs early
+  static constexpr int64_t kBatchUs = 2000;  // inbound events wait at most this long for their batch
+
+  void Arm(ServerTimer& t, int64_t us) {
+    t.armed = true;
+    us = std::max<int64_t>(us, 1);
+    if (ev_loop_) {
+      ev_timer_stop(ev_loop_, &t.ev);
+      ev_timer_set(&t.ev, static_cast<double>(us) / 1e6, 0.);
+      ev_timer_start(ev_loop_, &t.ev);
+    } else {
+      lws_sul_schedule(context_, 0, &t.sul, &ServerImpl::OnSulTimer, us);
+    }
+  }
+  static void Fire(ServerTimer* t) {
+    t->armed = false;
+    t->fn(t->self);
+  }
+  static void OnSulTimer(lws_sorted_usec_list_t* sul) { Fire(reinterpret_cast<ServerTimer*>(sul)); }
+  static void OnEvTimer(struct ev_loop*, ev_timer* w, int) { Fire(static_cast<ServerTimer*>(w->data)); }
+
+  // After each pass of the loop: hand what it received to the workers, at most every kBatchUs
+  // (so a pass that took one frame does not wake a worker for it alone).
+  void FlushInbound() {
+    if (pool_->held() == 0) return;
+    const auto now = Clock::now();
+    if (now - last_flush_ >= std::chrono::microseconds(kBatchUs)) {
+      pool_->FlushPosts();
+      last_flush_ = now;
+      return;
+    }
+    if (!flush_timer_.armed)
+      Arm(flush_timer_, std::chrono::duration_cast<std::chrono::microseconds>(
+                            last_flush_ + std::chrono::microseconds(kBatchUs) - now).count());
+  }
+
+  void WaitForPacing(WsConn& c, uint64_t id) {
+    if (c.pacing_wait) return;
+    c.pacing_wait = true;
+    pacing_.push_back(id);
+    if (!tick_.armed) Arm(tick_, kTickMs * 1000);
+  }
+
+  void OnTick() {
+    const auto now = Clock::now();
+    size_t kept = 0;
+    for (uint64_t id : pacing_) {
+      auto it = ws_.find(id);
+      if (it == ws_.end() || !it->second.pacing_wait) continue;
+      WsConn& c = it->second;
+      if (!c.due_set || now >= c.next_due - std::chrono::milliseconds(kLeadMs)) {
+        c.pacing_wait = false;
+        lws_callback_on_writable(c.wsi);
+      } else {
+        pacing_[kept++] = id;
+      }
+    }
+    pacing_.resize(kept);
+    if (!pacing_.empty()) Arm(tick_, kTickMs * 1000);
+  }
+
+  void ScheduleSweep() {
+    int ms = std::min(options_.start_timeout_ms, options_.idle_timeout_ms) / 5;
+    ms = std::clamp(ms, 20, 1000);
+    Arm(sweep_, ms * 1000);
+  }
+
+  // Start, idle and length limits of every stream (one pass over them, a few times a second).
+  void OnSweep() {
+    const auto now = Clock::now();
+    for (auto& [id, c] : ws_) {
+      if (c.close_code) continue;
+      int code = 0;
+      if (!c.started && now - c.opened >= std::chrono::milliseconds(options_.start_timeout_ms)) {
+        bad_messages_.fetch_add(1);
+        INFINI_LOG(kWarn, "server: {} stream sent no start within {} ms; closing", KindName(c), options_.start_timeout_ms);
+        c.close_reason = "no start message";
+        code = LWS_CLOSE_STATUS_POLICY_VIOLATION;
+      } else if (c.started && now - c.last_inbound >= std::chrono::milliseconds(options_.idle_timeout_ms)) {
+        INFINI_LOG(kWarn, "server: call {}: no audio for {} ms; ending it", c.session->row(), options_.idle_timeout_ms);
+        c.close_reason = "caller silent (no frames)";
+        code = LWS_CLOSE_STATUS_GOINGAWAY;
+      } else if (c.started && now - c.opened >= std::chrono::seconds(options_.max_call_seconds)) {
+        INFINI_LOG(kWarn, "server: call {}: longer than {} s; ending it", c.session->row(), options_.max_call_seconds);
+        c.close_reason = "maximum call length";
+        code = LWS_CLOSE_STATUS_GOINGAWAY;
+      }
+      if (code) {
+        c.close_code = code;
+        lws_callback_on_writable(c.wsi);
+      }
+    }
+    ScheduleSweep();
   }
 
   // ------------------------------------------------------------ lws callback
@@ -329,8 +497,6 @@ class ServerImpl final : public Server {
         return OnWsReceive(wsi, pss, in, len);
       case LWS_CALLBACK_SERVER_WRITEABLE:
         return OnWsWritable(pss);
-      case LWS_CALLBACK_TIMER:
-        return OnWsTimer(pss);
       case LWS_CALLBACK_CLOSED:
         OnWsClosed(pss);
         return 0;
@@ -616,45 +782,6 @@ class ServerImpl final : public Server {
     const uint64_t id = pss->id;
     c.outlet = std::make_shared<Outlet>(id, [this](uint64_t i) { Wake(i); }, options_.max_outbound_queue_bytes);
     c.session = std::make_shared<CallSession>(&ctx_, c.outlet);
-    ArmTimer(c);
-    return 0;
-  }
-
-  void ArmTimer(WsConn& c) {
-    const auto now = Clock::now();
-    auto next = now + std::chrono::seconds(1);  // idle check cadence
-    if (!c.started) next = std::min(next, c.opened + std::chrono::milliseconds(options_.start_timeout_ms));
-    if (c.due_set && c.next_due - std::chrono::milliseconds(kLeadMs) > now)
-      next = std::min(next, c.next_due - std::chrono::milliseconds(kLeadMs));
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(next - now).count();
-    lws_set_timer_usecs(c.wsi, std::max<int64_t>(us, 1));
-  }
-
-  int OnWsTimer(Pss* pss) {
-    auto it = pss ? ws_.find(pss->id) : ws_.end();
-    if (it == ws_.end()) return 0;
-    WsConn& c = it->second;
-    const auto now = Clock::now();
-    if (!c.started && now - c.opened >= std::chrono::milliseconds(options_.start_timeout_ms)) {
-      bad_messages_.fetch_add(1);
-      INFINI_LOG(kWarn, "server: {} stream sent no start within {} ms; closing", KindName(c), options_.start_timeout_ms);
-      c.close_reason = "no start message";
-      lws_close_reason(c.wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
-                       reinterpret_cast<unsigned char*>(const_cast<char*>("no start")), 8);
-      return -1;
-    }
-    if (c.started && now - c.last_inbound >= std::chrono::milliseconds(options_.idle_timeout_ms)) {
-      INFINI_LOG(kWarn, "server: call {}: no audio for {} ms; ending it", c.session->row(), options_.idle_timeout_ms);
-      c.close_reason = "caller silent (no frames)";
-      return -1;
-    }
-    if (c.started && now - c.opened >= std::chrono::seconds(options_.max_call_seconds)) {
-      INFINI_LOG(kWarn, "server: call {}: longer than {} s; ending it", c.session->row(), options_.max_call_seconds);
-      c.close_reason = "maximum call length";
-      return -1;
-    }
-    lws_callback_on_writable(c.wsi);  // paced audio that has come due (or nothing: cheap)
-    ArmTimer(c);
     return 0;
   }
 
@@ -666,6 +793,12 @@ class ServerImpl final : public Server {
     auto it = pss ? ws_.find(pss->id) : ws_.end();
     if (it == ws_.end()) return 0;
     WsConn& c = it->second;
+    if (c.close_code) {
+      const char* why = c.close_code == LWS_CLOSE_STATUS_POLICY_VIOLATION ? "no start" : "ending";
+      lws_close_reason(c.wsi, static_cast<lws_close_status>(c.close_code),
+                       reinterpret_cast<unsigned char*>(const_cast<char*>(why)), std::strlen(why));
+      return -1;
+    }
     if (c.outlet->aborting()) {
       if (c.close_reason.empty()) c.close_reason = "client stopped reading";
       return -1;
@@ -682,9 +815,9 @@ class ServerImpl final : public Server {
     OutItem item;
     auto got = c.outlet->Pop(item, audio_due);
     if (got == Outlet::PopResult::kPopped) {
-      std::vector<unsigned char> buf(LWS_PRE + item.data.size());
-      std::memcpy(buf.data() + LWS_PRE, item.data.data(), item.data.size());
-      int n = lws_write(c.wsi, buf.data() + LWS_PRE, item.data.size(), item.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+      if (wbuf_.size() < LWS_PRE + item.data.size()) wbuf_.resize(LWS_PRE + item.data.size());
+      std::memcpy(wbuf_.data() + LWS_PRE, item.data.data(), item.data.size());
+      int n = lws_write(c.wsi, wbuf_.data() + LWS_PRE, item.data.size(), item.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
       if (n < 0) {
         c.close_reason = "write failed";
         return -1;
@@ -700,7 +833,7 @@ class ServerImpl final : public Server {
       return 0;
     }
     if (got == Outlet::PopResult::kAudioNotDue) {
-      ArmTimer(c);
+      WaitForPacing(c, pss->id);
       return 0;
     }
     // Nothing queued. The pacing clock keeps running: a synthesizer that delivers frames
@@ -715,7 +848,6 @@ class ServerImpl final : public Server {
                        reinterpret_cast<unsigned char*>(reason.data()), reason.size());
       return -1;
     }
-    ArmTimer(c);
     return 0;
   }
 
@@ -950,6 +1082,11 @@ class ServerImpl final : public Server {
 
   lws_protocols protocols_[2];
   struct lws_context* context_ = nullptr;
+  struct ev_loop* ev_loop_ = nullptr;  // lws's foreign libev loop (epoll); null: lws's poll()
+  ServerTimer tick_, sweep_, flush_timer_;
+  std::vector<uint64_t> pacing_;       // streams with paced audio waiting to come due
+  Clock::time_point last_flush_{};
+  std::vector<unsigned char> wbuf_;    // LWS_PRE + one outbound message
   std::thread loop_;
   std::atomic<bool> stop_{false};
   bool stopping_destroy_ = false;
