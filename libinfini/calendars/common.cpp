@@ -1,5 +1,6 @@
 #include "calendars/common.h"
 
+#include <fmt/format.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -30,6 +31,40 @@ std::vector<std::string> ResourcesIn(const ExternalCalendarOptions& o, const std
   std::vector<std::string> out;
   for (const auto& r : o.resources)
     if (CalendarOf(o, r, fallback) == calendar) out.push_back(r);
+  return out;
+}
+
+std::vector<Appointment> BusyAppointments(const ExternalCalendarOptions& o, const CalendarBusy& busy,
+                                          const std::string& fallback, const std::string& business_id,
+                                          const std::string& provider, const std::string& note) {
+  std::vector<Appointment> out;
+  for (const auto& [calendar, b] : busy)
+    for (const auto& r : ResourcesIn(o, calendar, fallback)) {
+      Appointment a;
+      a.id = fmt::format("{}-busy-{}-{}", provider, calendar, b.start_utc);
+      a.business_id = business_id.empty() ? o.business_id : business_id;
+      a.resource = r;
+      a.start_utc = b.start_utc;
+      a.end_utc = b.end_utc;
+      a.notes = note;
+      out.push_back(std::move(a));
+    }
+  std::sort(out.begin(), out.end(), [](const Appointment& x, const Appointment& y) { return x.start_utc < y.start_utc; });
+  return out;
+}
+
+std::vector<BusyInterval> BusyPerResource(const ExternalCalendarOptions& o, const CalendarBusy& busy,
+                                          const std::string& fallback) {
+  std::vector<BusyInterval> out;
+  for (const auto& [calendar, b] : busy) {
+    auto resources = ResourcesIn(o, calendar, fallback);
+    if (resources.size() == o.resources.size()) {
+      out.push_back(b);  // blocks everyone
+    } else {
+      for (const auto& r : resources) out.push_back({b.start_utc, b.end_utc, r});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const BusyInterval& x, const BusyInterval& y) { return x.start_utc < y.start_utc; });
   return out;
 }
 

@@ -31,21 +31,8 @@ class GoogleCalendar final : public Calendar {
   Result<std::vector<Appointment>> List(const std::string& business_id, int64_t from_utc, int64_t to_utc) override {
     auto busy = Busy(calendars::AllCalendars(o_, o_.calendar_id), from_utc, to_utc);
     if (!busy.ok()) return busy.status();
-    std::vector<Appointment> out;
-    for (const auto& [calendar, b] : busy.value()) {
-      for (const auto& r : calendars::ResourcesIn(o_, calendar, o_.calendar_id)) {
-        Appointment a;
-        a.id = fmt::format("google-busy-{}-{}", calendar, b.start_utc);
-        a.business_id = business_id.empty() ? o_.business_id : business_id;
-        a.resource = r;
-        a.start_utc = b.start_utc;
-        a.end_utc = b.end_utc;
-        a.notes = "busy in Google Calendar";
-        out.push_back(a);
-      }
-    }
-    std::sort(out.begin(), out.end(), [](const Appointment& x, const Appointment& y) { return x.start_utc < y.start_utc; });
-    return out;
+    return calendars::BusyAppointments(o_, busy.value(), o_.calendar_id, business_id, "google",
+                                       "busy in Google Calendar");
   }
 
   Result<Appointment> Book(const Appointment& appt) override {
@@ -131,15 +118,7 @@ class GoogleCalendar final : public Calendar {
   Result<std::vector<BusyInterval>> FreeBusy(const std::string&, int64_t from_utc, int64_t to_utc) override {
     auto busy = Busy(calendars::AllCalendars(o_, o_.calendar_id), from_utc, to_utc);
     if (!busy.ok()) return busy.status();
-    std::vector<BusyInterval> out;
-    for (const auto& [calendar, b] : busy.value()) {
-      auto resources = calendars::ResourcesIn(o_, calendar, o_.calendar_id);
-      if (resources.size() == o_.resources.size()) out.push_back(b);  // blocks everyone
-      else
-        for (const auto& r : resources) out.push_back({b.start_utc, b.end_utc, r});
-    }
-    std::sort(out.begin(), out.end(), [](const BusyInterval& x, const BusyInterval& y) { return x.start_utc < y.start_utc; });
-    return out;
+    return calendars::BusyPerResource(o_, busy.value(), o_.calendar_id);
   }
 
  private:
@@ -231,7 +210,7 @@ class GoogleCalendar final : public Calendar {
   }
 
   // freeBusy over `calendars`: (calendar, busy interval) pairs.
-  Result<std::vector<std::pair<std::string, BusyInterval>>> Busy(const std::vector<std::string>& cals, int64_t from_utc,
+  Result<calendars::CalendarBusy> Busy(const std::vector<std::string>& cals, int64_t from_utc,
                                                                  int64_t to_utc) {
     json q = {{"timeMin", calendars::FormatRfc3339Utc(from_utc)},
               {"timeMax", calendars::FormatRfc3339Utc(to_utc)},

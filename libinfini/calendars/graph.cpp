@@ -38,20 +38,13 @@ class GraphCalendar final : public Calendar {
   Result<std::vector<Appointment>> List(const std::string& business_id, int64_t from_utc, int64_t to_utc) override {
     auto busy = Schedule(calendars::AllCalendars(o_, o_.mailbox), from_utc, to_utc);
     if (!busy.ok()) return busy.status();
-    std::vector<Appointment> out;
-    for (const auto& [mailbox, b] : busy.value())
-      for (const auto& r : calendars::ResourcesIn(o_, mailbox, o_.mailbox)) {
-        Appointment a;
-        a.id = fmt::format("graph-busy-{}-{}", mailbox, b.start_utc);
-        a.business_id = business_id.empty() ? o_.business_id : business_id;
-        a.resource = r;
-        a.start_utc = b.start_utc;
-        a.end_utc = b.end_utc;
-        a.notes = "busy in Outlook";
-        out.push_back(a);
-      }
-    std::sort(out.begin(), out.end(), [](const Appointment& x, const Appointment& y) { return x.start_utc < y.start_utc; });
-    return out;
+    return calendars::BusyAppointments(o_, busy.value(), o_.mailbox, business_id, "graph", "busy in Outlook");
+  }
+
+  Result<std::vector<BusyInterval>> FreeBusy(const std::string&, int64_t from_utc, int64_t to_utc) override {
+    auto busy = Schedule(calendars::AllCalendars(o_, o_.mailbox), from_utc, to_utc);
+    if (!busy.ok()) return busy.status();
+    return calendars::BusyPerResource(o_, busy.value(), o_.mailbox);
   }
 
   Result<Appointment> Book(const Appointment& appt) override {
@@ -207,7 +200,7 @@ class GraphCalendar final : public Calendar {
   }
 
   // getSchedule: (mailbox, busy interval) pairs; "free" and "workingElsewhere" do not block.
-  Result<std::vector<std::pair<std::string, BusyInterval>>> Schedule(const std::vector<std::string>& mailboxes,
+  Result<calendars::CalendarBusy> Schedule(const std::vector<std::string>& mailboxes,
                                                                      int64_t from_utc, int64_t to_utc) {
     json q = {{"schedules", mailboxes},
               {"startTime", {{"dateTime", calendars::FormatIsoCivil(calendars::UtcCivil(from_utc))}, {"timeZone", "UTC"}}},

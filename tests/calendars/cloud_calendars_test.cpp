@@ -202,6 +202,12 @@ TEST_CASE("Microsoft Graph: getSchedule, POST /me/events with transactionId, rot
   REQUIRE(day->size() == 2);  // the busy visit for both techs; "free" does not block
   CHECK(day->at(0).start_utc == calendars::CivilToUtc({2026, 11, 2, 14, 0, 0}));  // 08:00 CST
   CHECK(day->at(0).end_utc == calendars::CivilToUtc({2026, 11, 2, 15, 30, 0}));
+  // FreeBusy: one shared mailbox, so the visit blocks everyone: one untagged interval.
+  auto busy = cal->FreeBusy("hvac", Chicago(2026, 11, 2, 0, 0), Chicago(2026, 11, 3, 0, 0));
+  REQUIRE_MESSAGE(busy.ok(), busy.status().ToString());
+  REQUIRE(busy->size() == 1);
+  CHECK(busy->at(0).resource.empty());
+  CHECK(busy->at(0).start_utc == calendars::CivilToUtc({2026, 11, 2, 14, 0, 0}));
   REQUIRE(rotated.size() == 1);  // Microsoft rotates refresh tokens: handed back to be stored
   CHECK(rotated[0] == "fake-refresh-rotated-1");
 
