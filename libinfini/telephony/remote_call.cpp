@@ -27,6 +27,7 @@
 #include "infini/twilio.h"
 #include "net/http_client.h"
 #include "net/websocket_client.h"
+#include "telephony/receptionist_phrases.h"
 
 namespace infini {
 
@@ -92,18 +93,6 @@ std::string RandomHex(size_t n) {
   std::string s;
   for (size_t i = 0; i < n; ++i) s += kHex[rng() % 16];
   return s;
-}
-
-std::vector<std::string> ReceptionistPhrases() {
-  return {"what's your name", "may i have your name", "your full name", "what's the best phone number",
-          "phone number", "what's the address", "the service address", "what day and time",
-          "what time works", "does that sound right", "is that correct", "shall i book", "anything else",
-          "is there anything else", "goodbye", "have a great day", "thanks for calling",
-          "how can i help you", "what can i help you with", "which service", "what kind of vehicle",
-          "the year make and model", "do you have a preference", "any staff member", "we have",
-          "would either of those work", "i can offer", "or", "we're closed", "i'm connecting you",
-          "please hold", "leave a message", "what would you like the message to say", "you're booked",
-          "i've booked", "a text confirmation", "sorry i didn't catch that", "could you repeat that"};
 }
 
 // What the host sent, decoded on the loop thread, consumed by the caller thread.
@@ -518,7 +507,7 @@ Result<RemoteCallResult> RunRemoteScenario(const std::string& scenario_path, con
   RecognizerOptions ear_options;
   ear_options.sample_rate = rate;
   ear_options.partials = false;
-  ear_options.hints.phrases = ReceptionistPhrases();
+  ear_options.hints.phrases = telephony::ReceptionistPhrases();
   auto ear = speech.ears->Start(ear_options, nullptr);
   if (!ear.ok()) return ear.status();
   SynthesisOptions mouth;

@@ -1,25 +1,12 @@
 #include "infini/voice_simulation.h"
 
-
 #include <fmt/format.h>
 
 #include "infini/simulation.h"
+#include "telephony/receptionist_phrases.h"
 
 namespace infini {
 namespace {
-
-// What a caller listens for in a receptionist's speech: biases the caller's recognizer.
-std::vector<std::string> ReceptionistPhrases() {
-  return {"what's your name", "may i have your name", "your full name", "what's the best phone number",
-          "phone number", "what's the address", "the service address", "what day and time",
-          "what time works", "does that sound right", "is that correct", "shall i book", "anything else",
-          "is there anything else", "goodbye", "have a great day", "thanks for calling",
-          "how can i help you", "what can i help you with", "which service", "what kind of vehicle",
-          "the year make and model", "do you have a preference", "any staff member", "we have",
-          "would either of those work", "i can offer", "or", "we're closed", "i'm connecting you",
-          "please hold", "leave a message", "what would you like the message to say", "you're booked",
-          "i've booked", "a text confirmation", "sorry i didn't catch that", "could you repeat that"};
-}
 
 std::vector<AudioFrame> Frames(const std::vector<int16_t>& pcm, int rate) {
   std::vector<AudioFrame> out;
@@ -60,7 +47,7 @@ Result<VoiceScenarioResult> RunVoiceScenario(const std::string& scenario_path, c
   RecognizerOptions ear_options;
   ear_options.sample_rate = rate;
   ear_options.partials = false;
-  ear_options.hints.phrases = ReceptionistPhrases();
+  ear_options.hints.phrases = telephony::ReceptionistPhrases();
   auto ear = providers.caller_recognizer->Start(ear_options, nullptr);
   if (!ear.ok()) return ear.status();
   SynthesisOptions mouth;
