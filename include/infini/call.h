@@ -35,6 +35,9 @@ struct VoiceCallOptions {
   TurnOptions turn;
   int preroll_ms = 300;           // audio before the detected onset also goes to the recognizer
   bool bias_recognizer = true;    // phrases from the business config (services, staff, days...)
+  // The call's meter (infini/cost.h), or null: handed to the recognizer and synthesizer
+  // sessions (audio seconds, characters). Must outlive the call.
+  UsageMeter* usage = nullptr;
 };
 
 // Wall-clock instants of one caller turn, in ms since the call started.

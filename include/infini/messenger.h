@@ -34,13 +34,25 @@ class Messenger {
 };
 
 class Store;
+class PriceTable;
+
+// What a messenger built from config is attached to. Each pointer may be null; all must
+// outlive the messenger.
+struct MessengerBinding {
+  Store* store = nullptr;          // outbox rows + usage events
+  std::string business_id;         // on the usage events
+  const PriceTable* prices = nullptr;  // prices the usage events (null: PriceTable::Defaults())
+};
 
 // Builds the messenger described by `spec` ("twilio", {"name": "twilio", "from": ...}, or a
-// chain such as ["twilio", "outbox"]; docs/providers.md). With a store, every SMS gets an
-// outbox row: "sent" once a provider accepted it, "queued" (the error noted) when the chain
-// falls through to "outbox", "failed" otherwise; SMS segments are recorded as usage of the
-// message's call_id. Without a store, "outbox" cannot keep anything and is skipped.
-// Defined in the cloud layer (libinfini/cloud/messenger_twilio.cpp). `store` must outlive it.
+// chain such as ["twilio", "outbox"]; docs/providers.md) through ProviderRegistry::Builtin()
+// (messengers "twilio", "outbox", "smtp" and the messenger chain wrapper). With a store, every
+// SMS gets an outbox row: "sent" once a provider accepted it, "queued" (the error noted) when
+// the chain falls through to "outbox", "failed" otherwise; SMS segments are recorded as usage
+// event "twilio/sms_segments" (priced, in micro-dollars) of the message's call_id. Without a
+// store, "outbox" cannot keep anything: it fails and the chain moves on.
+// Defined in the cloud layer (libinfini/cloud/messenger_twilio.cpp).
+Result<std::unique_ptr<Messenger>> MakeMessenger(const nlohmann::json& spec, const MessengerBinding& binding);
 Result<std::unique_ptr<Messenger>> MakeMessenger(const nlohmann::json& spec, Store* store,
                                                  const std::string& business_id = "");
 

@@ -20,6 +20,8 @@
 
 namespace infini {
 
+class UsageMeter;
+
 struct RecognizedWord {
   std::string word;
   int64_t start_ms = 0;  // relative to the start of the turn
@@ -50,6 +52,9 @@ struct RecognizerOptions {
   std::string language = "en-US";
   bool partials = true;     // deliver partial hypotheses while the caller speaks
   RecognizerHints hints;
+  // The call's meter (infini/cost.h), or null: each provider adds the audio seconds it was
+  // given as "<provider>/asr_seconds" (pocketsphinx too, priced at 0). Must outlive the session.
+  UsageMeter* usage = nullptr;
 };
 
 using TranscriptCallback = std::function<void(const Transcript&)>;

@@ -58,7 +58,14 @@ struct ServerOptions {
   // Provider specs for ProviderRegistry::Builtin() (a name, an object, or a fallback chain).
   nlohmann::json recognizer = "pocketsphinx";
   nlohmann::json synthesizer = "flite";
-  nlohmann::json language_model = nullptr;  // accepted and logged; the rule NLU is used today
+  // Asked first each caller turn (e.g. ["openai", "rules"]); null = the rule NLU only.
+  nlohmann::json language_model = nullptr;
+  // SMS to callers (confirmations) through infini::MakeMessenger: "outbox" (the store's SMS
+  // outbox), "twilio", or a chain such as ["twilio", "outbox"] (docs/providers.md).
+  nlohmann::json messenger = "outbox";
+  // Price overrides on top of PriceTable::Defaults() ({"twilio/call_seconds": 0.00014, ...});
+  // every call's usage is priced with them and stored as usage events (infini/cost.h).
+  nlohmann::json prices = nullptr;
   // Or providers built by the embedder (then the specs above are ignored). Must outlive the server.
   Recognizer* recognizer_instance = nullptr;
   Synthesizer* synthesizer_instance = nullptr;
@@ -99,6 +106,7 @@ struct ServerStats {
 //   {"host": "0.0.0.0", "port": 8080, "public_url": "https://rx.example.com",
 //    "businesses": ["businesses/hvac.json"], "store": "infini.db",
 //    "recognizer": "pocketsphinx", "synthesizer": "flite", "language_model": null,
+//    "messenger": "outbox", "prices": {"twilio/call_seconds": 0.00014},
 //    "workers": 4, "twilio_pipeline_rate": 16000, "agent_voice": "slt", "end_silence_ms": 600,
 //    "max_body_bytes": 1048576, "start_timeout_ms": 10000, "idle_timeout_ms": 60000,
 //    "max_call_seconds": 3600, "allow_unsigned_webhooks": false}

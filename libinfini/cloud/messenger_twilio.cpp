@@ -1,11 +1,13 @@
 // "twilio" messenger (SMS over Twilio's Messages API), "outbox" (the store's SMS outbox),
 // their chain with SMS status kept in the outbox, and Twilio live-call control.
+#include <cmath>
 #include <cstdlib>
 
 #include <nlohmann/json.hpp>
 
 #include "cloud/twilio_rest.h"
 #include "cloud/voice_providers.h"
+#include "infini/cost.h"
 #include "infini/log.h"
 #include "infini/messenger.h"
 #include "infini/registry.h"
@@ -27,10 +29,27 @@ Status CheckMessage(const Message& m, const std::string& who) {
   return Status::OK();
 }
 
-class TwilioMessenger : public Messenger {
+}  // namespace
+
+// The registry builds messengers from config alone; MakeMessenger then binds them to the
+// store (outbox rows, usage events), the business and the price table.
+class BindableMessenger : public Messenger {
+ public:
+  virtual void Bind(const MessengerBinding& binding) = 0;
+};
+
+namespace {
+
+class TwilioMessenger : public BindableMessenger {
  public:
   TwilioMessenger(TwilioRest rest, Store* store, std::string business_id)
       : rest_(std::move(rest)), store_(store), business_id_(std::move(business_id)) {}
+
+  void Bind(const MessengerBinding& b) override {
+    store_ = b.store;
+    if (!b.business_id.empty()) business_id_ = b.business_id;
+    prices_ = b.prices;
+  }
 
   Result<std::string> Send(const Message& message) override {
     INFINI_RETURN_IF_ERROR(CheckMessage(message, "twilio"));
@@ -39,8 +58,13 @@ class TwilioMessenger : public Messenger {
     auto sent = rest_.SendSms(message.to, message.body);
     if (!sent.ok()) return sent.status();
     if (store_) {
-      UsageRecord u{.call_id = CallId(message.call_id), .business_id = business_id_, .kind = "sms_segments",
-                    .quantity = static_cast<double>(sent->segments)};
+      // The same kind and pricing as every other usage event: "<provider>/<kind>", cost in micro-$.
+      const PriceTable defaults = prices_ ? PriceTable() : PriceTable::Defaults();
+      const auto price = (prices_ ? *prices_ : defaults).Find("twilio", usage::kSmsSegments);
+      const double segments = static_cast<double>(sent->segments);
+      UsageRecord u{.call_id = CallId(message.call_id), .business_id = business_id_,
+                    .kind = fmt::format("twilio/{}", usage::kSmsSegments), .quantity = segments,
+                    .cost_micros = price ? static_cast<int64_t>(std::llround(segments * price->usd_per_unit * 1e6)) : 0};
       auto added = store_->AddUsage(u);
       if (!added.ok()) INFINI_LOG(kWarn, "twilio: SMS {} sent but its usage was not recorded: {}", sent->sid,
                                   added.status().ToString());
@@ -53,14 +77,16 @@ class TwilioMessenger : public Messenger {
   TwilioRest rest_;
   Store* store_;
   std::string business_id_;
+  const PriceTable* prices_ = nullptr;
 };
 
 // Keeps the message in the store's outbox with status "queued" (sent later by a person or
 // a retry job). In a chain the chain itself owns the outbox row, so this member only says
 // "keep it queued"; alone it queues the row itself.
-class OutboxMessenger : public Messenger {
+class OutboxMessenger : public BindableMessenger {
  public:
   explicit OutboxMessenger(Store* store) : store_(store) {}
+  void Bind(const MessengerBinding& b) override { store_ = b.store; }
   Result<std::string> Send(const Message& message) override {
     INFINI_RETURN_IF_ERROR(CheckMessage(message, "outbox"));
     if (!store_) return Status::Unavailable("outbox: no store to keep the message in");
@@ -77,10 +103,16 @@ class OutboxMessenger : public Messenger {
 // Primary first. With a store, every SMS gets one outbox row before the first try:
 // "sent" when a member delivered it, "queued" (error noted) when the chain ends in "outbox",
 // else "failed" with the last error. Exceptions from members become errors.
-class MessengerChain : public Messenger {
+class MessengerChain : public BindableMessenger {
  public:
   MessengerChain(std::vector<std::unique_ptr<Messenger>> members, Store* store)
       : members_(std::move(members)), store_(store) {}
+
+  void Bind(const MessengerBinding& b) override {
+    store_ = b.store;
+    for (auto& m : members_)
+      if (auto* bindable = dynamic_cast<BindableMessenger*>(m.get())) bindable->Bind(b);
+  }
 
   Result<std::string> Send(const Message& message) override {
     INFINI_RETURN_IF_ERROR(CheckMessage(message, "messenger"));
@@ -159,38 +191,26 @@ std::unique_ptr<Messenger> MakeMessengerChain(std::vector<std::unique_ptr<Messen
 
 namespace infini {
 
+Result<std::unique_ptr<Messenger>> MakeMessenger(const nlohmann::json& spec, const MessengerBinding& binding) {
+  // Built by the registry ("twilio", "outbox", "smtp", ... and the chain wrapper), then bound.
+  auto made = ProviderRegistry::Builtin().Make<Messenger>(spec);
+  if (!made.ok()) return made.status();
+  std::unique_ptr<Messenger> m = std::move(made).value();
+  if (auto* bindable = dynamic_cast<cloud::BindableMessenger*>(m.get())) {
+    bindable->Bind(binding);
+  } else {  // a lone provider from a registry without the chain wrapper: give it one
+    std::vector<std::unique_ptr<Messenger>> one;
+    one.push_back(std::move(m));
+    auto chain = std::make_unique<cloud::MessengerChain>(std::move(one), nullptr);
+    chain->Bind(binding);
+    m = std::move(chain);
+  }
+  return m;
+}
+
 Result<std::unique_ptr<Messenger>> MakeMessenger(const nlohmann::json& spec, Store* store,
                                                  const std::string& business_id) {
-  const ProviderRegistry& registry = ProviderRegistry::Builtin();
-  std::vector<nlohmann::json> specs;
-  if (spec.is_array()) {
-    if (spec.empty()) return Status::InvalidArgument("empty messenger chain in config");
-    specs.assign(spec.begin(), spec.end());
-  } else {
-    specs.push_back(spec);
-  }
-  std::vector<std::unique_ptr<Messenger>> members;
-  std::string errors;
-  for (const auto& s : specs) {
-    nlohmann::json config = s.is_string() ? nlohmann::json{{"name", s}} : s;
-    if (!config.is_object() || !config.contains("name") || !config["name"].is_string())
-      return Status::InvalidArgument(fmt::format(
-          "messenger config must be a name, an object with \"name\", or an array of those; got {}", s.dump()));
-    const std::string name = config["name"].get<std::string>();
-    if (!business_id.empty() && !config.contains("business_id")) config["business_id"] = business_id;
-    Result<std::unique_ptr<Messenger>> made = Status::Internal("unset");
-    if (name == "outbox") made = std::unique_ptr<Messenger>(std::make_unique<cloud::OutboxMessenger>(store));
-    else if (name == "twilio") made = cloud::MakeTwilioMessengerFor(config, store);
-    else made = registry.MakeOne<Messenger>(config);
-    if (made.ok()) {
-      members.push_back(std::move(made).value());
-    } else {
-      INFINI_LOG(kWarn, "messenger chain: skipping member: {}", made.status().ToString());
-      errors += (errors.empty() ? "" : "; ") + made.status().ToString();
-    }
-  }
-  if (members.empty()) return Status::Unavailable("no messenger in chain could be built: " + errors);
-  return std::unique_ptr<Messenger>(std::make_unique<cloud::MessengerChain>(std::move(members), store));
+  return MakeMessenger(spec, MessengerBinding{.store = store, .business_id = business_id});
 }
 
 }  // namespace infini

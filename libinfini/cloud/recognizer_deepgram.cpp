@@ -49,6 +49,7 @@ struct DeepgramConfig {
   int connect_timeout_ms = 3000;
   int finalize_timeout_ms = 1500;
   int keepalive_ms = 4000;
+  std::string price_as = "deepgram";  // price-table name of the audio seconds
 };
 
 // What the socket thread hands to the session (under Shared::mu).
@@ -70,6 +71,7 @@ class DeepgramSession : public RecognizerSession {
     settings_.sample_rate = options_.sample_rate;
     settings_.encoding = options_.sample_rate == 8000 ? "mulaw" : "linear16";
     url_ = DeepgramListenUrl(settings_, options_.hints);
+    usage_.Attach(options_.usage, config_->price_as);
   }
 
   ~DeepgramSession() override {
@@ -385,6 +387,7 @@ Result<std::unique_ptr<Recognizer>> MakeDeepgramRecognizer(const nlohmann::json&
   if (s.base_url.rfind("ws://", 0) != 0 && s.base_url.rfind("wss://", 0) != 0)
     return Status::InvalidArgument(fmt::format("deepgram: base_url must start with ws:// or wss:// (got \"{}\")", s.base_url));
   s.model = ConfigString(config, "model", s.model);
+  c.price_as = ConfigString(config, "price_as", c.price_as);
   s.endpointing_ms = ConfigInt(config, "endpointing_ms", s.endpointing_ms);
   if (config.contains("keyword_boost") && config["keyword_boost"].is_number())
     s.keyword_boost = config["keyword_boost"].get<double>();

@@ -34,6 +34,7 @@ struct WhisperConfig {
   int connect_timeout_ms = 2000;
   RetryPolicy retry{.max_attempts = 1, .base_delay_ms = 100, .max_delay_ms = 1000};
   int max_turn_seconds = 120;
+  std::string price_as = "openai";  // price-table name of the audio seconds (self-hosted: e.g. "whisper-local")
 };
 
 std::string Prompt(const RecognizerHints& hints) {
@@ -76,6 +77,7 @@ class WhisperSession : public RecognizerSession {
   WhisperSession(const WhisperConfig* config, RecognizerOptions options, TranscriptCallback cb)
       : config_(config), options_(std::move(options)), on_transcript_(std::move(cb)) {
     audio_.sample_rate = options_.sample_rate;
+    usage_.Attach(options_.usage, config_->price_as);
   }
 
   Status Push(const AudioFrame& frame) override {
@@ -223,6 +225,7 @@ Result<std::unique_ptr<Recognizer>> MakeWhisperRecognizer(const nlohmann::json& 
   WhisperConfig c;
   c.base_url = TrimBaseUrl(ConfigString(config, "base_url", c.base_url));
   c.model = ConfigString(config, "model", c.model);
+  c.price_as = ConfigString(config, "price_as", c.price_as);
   c.response_format = ConfigString(config, "response_format", c.response_format);
   if (c.response_format != "json" && c.response_format != "verbose_json" && c.response_format != "text")
     return Status::InvalidArgument(fmt::format(

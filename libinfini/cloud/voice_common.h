@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "infini/cost.h"
 #include "infini/recognizer.h"
 #include "infini/status.h"
 #include "net/http_client.h"
@@ -64,16 +65,25 @@ std::string TrimBaseUrl(std::string url);
 
 namespace infini::cloud {
 
-// Audio seconds a recognizer session sent to a paid provider (for usage events).
+// Audio seconds a recognizer session sent to a paid provider: kept for the session's log
+// line and added to the call's meter (RecognizerOptions::usage) as "<price_as>/asr_seconds".
 class AsrUsage {
  public:
   explicit AsrUsage(std::string provider) : provider_(std::move(provider)) {}
-  void Add(double seconds) { seconds_ += seconds; }
+  void Attach(UsageMeter* meter, std::string price_as) {
+    meter_ = meter;
+    if (!price_as.empty()) provider_ = std::move(price_as);
+  }
+  void Add(double seconds) {
+    seconds_ += seconds;
+    if (meter_) meter_->Add(provider_, usage::kAsrSeconds, seconds);
+  }
   double seconds() const { return seconds_; }
   const std::string& provider() const { return provider_; }
 
  private:
   std::string provider_;
+  UsageMeter* meter_ = nullptr;
   double seconds_ = 0;
 };
 

@@ -26,7 +26,7 @@ Result<std::unique_ptr<Recognizer>> MakeDeepgramRecognizer(const nlohmann::json&
 Result<std::unique_ptr<Messenger>> MakeTwilioMessenger(const nlohmann::json& config);
 Result<std::unique_ptr<Messenger>> MakeTwilioMessengerFor(const nlohmann::json& config, Store* store);
 // "outbox" from the registry has no store: it fails, so a chain moves on. Build it with
-// infini::MakeMessenger(spec, store) to keep messages in a store's outbox.
+// infini::MakeMessenger(spec, binding) to keep messages in a store's outbox.
 Result<std::unique_ptr<Messenger>> MakeOutboxMessenger(const nlohmann::json& config);
 // The registry's chain wrapper for messengers (no store).
 std::unique_ptr<Messenger> MakeMessengerChain(std::vector<std::unique_ptr<Messenger>> members);

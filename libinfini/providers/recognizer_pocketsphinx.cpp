@@ -37,6 +37,7 @@ extern "C" {
 cst_lexicon* cmu_lex_init(void);
 }
 
+#include "infini/cost.h"
 #include "infini/log.h"
 #include "infini/recognizer.h"
 #include "infini/resampler.h"
@@ -291,6 +292,9 @@ class PocketsphinxSession : public RecognizerSession {
     if (frame.channels != 1)
       return Status::InvalidArgument(fmt::format("pocketsphinx: {} channels; only mono is supported", frame.channels));
     if (frame.samples.empty()) return Status::OK();
+    if (options_.usage)  // embedded: priced at 0, metered so a call's usage shows which recognizer heard it
+      options_.usage->Add("pocketsphinx", usage::kAsrSeconds,
+                          static_cast<double>(frame.samples.size()) / options_.sample_rate);
     std::span<const int16_t> pcm = frame.samples;
     if (upsampler_) {
       scratch_.clear();

@@ -16,6 +16,7 @@ cst_voice* register_cmu_us_rms(const char* voxdir);
 cst_voice* register_cmu_us_awb(const char* voxdir);
 }
 
+#include "infini/cost.h"
 #include "infini/log.h"
 #include "infini/resampler.h"
 #include "infini/synthesizer.h"
@@ -141,6 +142,7 @@ Status FliteSession::Push(std::string_view text) {
     auto audio = owner_->Sentence(voice_, options_.sample_rate, sentence);
     if (!audio.ok()) return audio.status();
     const std::vector<int16_t>& samples = **audio;
+    if (options_.usage) options_.usage->Add("flite", usage::kTtsCharacters, double(sentence.size()));  // priced 0
     for (size_t at = 0; at < samples.size(); at += per_frame) {
       if (cancelled_.load()) return Status::Cancelled("flite: cancelled (barge-in)");
       AudioFrame frame;

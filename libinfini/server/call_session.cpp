@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "infini/base64.h"
@@ -361,14 +362,17 @@ void CallSession::OnStart(const CallStart& s) {
     opus_out_ = std::move(enc).value();
   }
 
-  messenger_ = std::make_unique<StoreMessenger>(store, row);
+  messenger_ = MakeCallMessenger();
   ConversationOptions co;
   co.caller_phone = s.from;
   co.call_id = std::to_string(row);
   co.now_utc = o.now_utc;
+  co.language_model = ctx_->language_model;
+  co.usage = &meter_;
   conversation_ = std::make_unique<Conversation>(*s.business, store.calendar(), messenger_.get(), co);
   VoiceCallOptions vo = o.call;
   vo.sample_rate = s.pipeline_rate;
+  vo.usage = &meter_;
   if (!s.business->voice.empty()) vo.agent_voice = s.business->voice;
   auto sink = [this](AudioFrame f) { AgentFrame(std::move(f)); };
   auto call = VoiceCall::Create(*s.business, *conversation_, *ctx_->recognizer, *ctx_->synthesizer, vo, sink);
@@ -638,6 +642,36 @@ void CallSession::OnClosed(const std::string& reason) {
   Finish(reason);
 }
 
+std::unique_ptr<Messenger> CallSession::MakeCallMessenger() {
+  Store& store = *ctx_->store;
+  auto made = MakeMessenger(ctx_->options->messenger,
+                            MessengerBinding{.store = &store, .business_id = start_.business->id, .prices = ctx_->prices});
+  if (made.ok()) return std::move(made).value();
+  // Checked at startup, so this is an environment change (a secret unset since): keep every SMS.
+  INFINI_LOG(kWarn, "{}: messenger {}: {}; SMS stay in the outbox", Tag(), ctx_->options->messenger.dump(),
+             made.status().ToString());
+  return std::make_unique<StoreMessenger>(store, row_);
+}
+
+int64_t CallSession::RecordCallCost(double call_seconds) {
+  Store& store = *ctx_->store;
+  // The transport bills the minutes: Twilio's price table entry, or 0 for our own socket.
+  meter_.Add(start_.transport == "twilio" ? "twilio" : "native", usage::kTelephonySeconds, call_seconds);
+  if (ctx_->prices) {
+    const CostReport report = EstimateCost(meter_.Totals(), *ctx_->prices);
+    Status st = RecordUsage(store, row_, start_.business->id, report);
+    if (!st.ok()) INFINI_LOG(kWarn, "{}: usage not stored: {}", Tag(), st.ToString());
+    if (!report.unpriced.empty())
+      INFINI_LOG(kWarn, "{}: no price for {} (counted as $0; set \"prices\" in the server config)", Tag(),
+                 fmt::join(report.unpriced, ", "));
+  }
+  // The call's total: every usage event of the call, SMS segments (billed as they are sent) included.
+  int64_t total = 0;
+  if (auto events = store.ListUsage(row_); events.ok())
+    for (const auto& e : *events) total += e.cost_micros;
+  return total;
+}
+
 void CallSession::Finish(const std::string& why) {
   if (finished_) return;
   finished_ = true;
@@ -656,12 +690,7 @@ void CallSession::Finish(const std::string& why) {
     end["outcome"] = json::parse(CallOutcomeJson(o), nullptr, false);
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - started_at_).count();
-  UsageRecord usage;
-  usage.call_id = row_;
-  usage.business_id = start_.business->id;
-  usage.kind = "call_seconds";
-  usage.quantity = seconds;
-  (void)store.AddUsage(usage);
+  const int64_t cost_micros = RecordCallCost(seconds);
   Status s = store.EndCall(row_, outcome, summary);
   if (!s.ok()) INFINI_LOG(kError, "{}: cannot close the call row: {}", Tag(), s.ToString());
   SendEvent(end.dump(-1, ' ', false, json::error_handler_t::replace));
@@ -671,10 +700,11 @@ void CallSession::Finish(const std::string& why) {
     for (const auto& t : call_->turns())
       if (t.first_frame_out_ms > 0) lat.push_back(t.latency_ms());
   std::sort(lat.begin(), lat.end());
-  ctx_->call_log(fmt::format("call {} ended after {:.0f} s ({}): {} — {}; {} turns{}", row_.load(), seconds,
-                             close_reason_.empty() ? why : close_reason_, outcome, summary,
+  ctx_->call_log(fmt::format("call {} ended after {:.0f} s ({}): {} — {}; {} turns{}; est. cost ${:.4f}", row_.load(),
+                             seconds, close_reason_.empty() ? why : close_reason_, outcome, summary,
                              call_ ? call_->turns().size() : 0,
-                             lat.empty() ? "" : fmt::format(", median reply latency {:.0f} ms", lat[lat.size() / 2])));
+                             lat.empty() ? "" : fmt::format(", median reply latency {:.0f} ms", lat[lat.size() / 2]),
+                             static_cast<double>(cost_micros) / 1e6));
   if (ctx_->register_sid && !start_.provider_call_id.empty()) ctx_->register_sid(start_.provider_call_id, row_, false);
   ctx_->active_calls->fetch_sub(1);
   ctx_->calls_ended->fetch_add(1);

@@ -20,6 +20,7 @@
 #include "infini/business.h"
 #include "infini/call.h"
 #include "infini/call_control.h"
+#include "infini/cost.h"
 #include "infini/dialogue.h"
 #include "infini/opus_codec.h"
 #include "infini/recognizer.h"
@@ -121,6 +122,8 @@ struct SessionContext {
   Recognizer* recognizer = nullptr;
   Synthesizer* synthesizer = nullptr;
   CallControl* call_control = nullptr;
+  LanguageModel* language_model = nullptr;  // null: the rule NLU
+  const PriceTable* prices = nullptr;       // prices each call's usage (null: no usage events)
   WorkerPool* pool = nullptr;
   std::function<void(const std::string&)> call_log;
   std::atomic<int64_t>* active_calls = nullptr;
@@ -184,6 +187,10 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   void RecordNewTurns();
   void SendEvent(const std::string& json);
   void Finish(const std::string& why);  // record outcome + actions, close the row
+  // Metering (infini/cost.h): the call's messenger from config, and at the end its telephony
+  // seconds, the priced usage events and the call's total (returned, micro-dollars).
+  std::unique_ptr<Messenger> MakeCallMessenger();
+  int64_t RecordCallCost(double call_seconds);
   std::string Tag() const;
 
   SessionContext* ctx_;
@@ -199,6 +206,7 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   CallStart start_;
   bool started_ = false, finished_ = false, ending_ = false;
   std::atomic<int64_t> row_{0};
+  UsageMeter meter_;  // this call's usage, every provider (before the pipeline: it must outlive it)
   std::unique_ptr<Messenger> messenger_;
   std::unique_ptr<Conversation> conversation_;
   std::unique_ptr<VoiceCall> call_;

@@ -27,6 +27,9 @@
 #include "call_session.h"
 #include "infini/base64.h"
 #include "infini/call_control.h"
+#include "infini/cost.h"
+#include "infini/language_model.h"
+#include "infini/messenger.h"
 #include "infini/log.h"
 #include "infini/registry.h"
 #include "infini/store.h"
@@ -143,9 +146,7 @@ class ServerImpl final : public Server {
       owned_synthesizer_ = std::move(s).value();
       synthesizer_ = owned_synthesizer_.get();
     }
-    if (!options_.language_model.is_null())
-      INFINI_LOG(kWarn, "server: language_model {} configured; calls use the rule NLU (the LLM path is not wired "
-                        "into voice calls yet)", options_.language_model.dump());
+    INFINI_RETURN_IF_ERROR(InitMetering(registry));
     if (options_.twilio_auth_token.empty())
       INFINI_LOG(kWarn, "server: no Twilio auth token: {}", options_.allow_unsigned_webhooks
                      ? "UNSIGNED WEBHOOKS ARE ACCEPTED (development only)"
@@ -1069,7 +1070,29 @@ class ServerImpl final : public Server {
     return 0;
   }
 
+  // Price table, language model and messenger spec for every call (usage + cost per call).
+  Status InitMetering(const ProviderRegistry& registry) {
+    auto prices = PriceTable::FromJson(options_.prices);
+    if (!prices.ok()) return Status::InvalidArgument("server: prices: " + prices.status().message());
+    prices_ = std::move(prices).value();
+    if (!options_.language_model.is_null()) {
+      auto lm = registry.Make<LanguageModel>(options_.language_model);
+      if (!lm.ok()) return lm.status();
+      language_model_ = std::move(lm).value();
+      INFINI_LOG(kInfo, "server: language model {}", language_model_->name());
+    }
+    // Built once here so a bad spec fails at startup; each call builds its own (bound to its business).
+    auto sms = MakeMessenger(options_.messenger, MessengerBinding{.store = store_, .prices = &prices_});
+    if (!sms.ok()) return Status::InvalidArgument("server: messenger: " + sms.status().ToString());
+    INFINI_LOG(kInfo, "server: SMS through {}", (*sms)->name());
+    ctx_.prices = &prices_;
+    ctx_.language_model = language_model_.get();
+    return Status::OK();
+  }
+
   ServerOptions options_;
+  PriceTable prices_;
+  std::unique_ptr<LanguageModel> language_model_;
   std::vector<std::pair<std::string, HttpHandler>> mounts_;
   std::unique_ptr<Store> owned_store_;
   std::unique_ptr<Recognizer> owned_recognizer_;

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "infini/cost.h"
 #include "infini/server.h"
 
 namespace infini {
@@ -38,7 +39,7 @@ Result<ServerOptions> ParseServerConfig(const json& c, const std::string& base_d
   static const char* kKeys[] = {"host", "port", "public_url", "businesses", "store", "recognizer", "synthesizer",
                                 "language_model", "workers", "twilio_pipeline_rate", "agent_voice", "end_silence_ms",
                                 "max_body_bytes", "start_timeout_ms", "idle_timeout_ms", "max_call_seconds",
-                                "allow_unsigned_webhooks", "api", "dashboard", "twilio"};
+                                "allow_unsigned_webhooks", "api", "dashboard", "twilio", "messenger", "prices"};
   for (const auto& [k, v] : c.items()) {
     if (std::find(std::begin(kKeys), std::end(kKeys), k) == std::end(kKeys))
       return Status::InvalidArgument(fmt::format("server config: unknown key \"{}\" (see infini serve --help)", k));
@@ -60,6 +61,12 @@ Result<ServerOptions> ParseServerConfig(const json& c, const std::string& base_d
   if (c.contains("recognizer")) o.recognizer = c["recognizer"];
   if (c.contains("synthesizer")) o.synthesizer = c["synthesizer"];
   if (c.contains("language_model")) o.language_model = c["language_model"];
+  if (c.contains("messenger")) o.messenger = c["messenger"];
+  if (c.contains("prices")) {
+    auto prices = PriceTable::FromJson(c["prices"]);  // checked here so a bad price names its key at startup
+    if (!prices.ok()) return Status::InvalidArgument("server config: " + prices.status().message());
+    o.prices = c["prices"];
+  }
   INFINI_RETURN_IF_ERROR(Get(c, "workers", o.worker_threads));
   INFINI_RETURN_IF_ERROR(Get(c, "twilio_pipeline_rate", o.twilio_pipeline_rate));
   INFINI_RETURN_IF_ERROR(Get(c, "agent_voice", o.call.agent_voice));
@@ -105,7 +112,9 @@ std::string ServerConfigHelp() {
   store                    SQLite database file (default :memory:)
   recognizer, synthesizer  provider specs: a name, {"name":..,...}, or a fallback chain [..]
                            (default "pocketsphinx", "flite"; docs/providers.md)
-  language_model           accepted; voice calls use the rule NLU today
+  language_model           asked first each caller turn, e.g. ["openai", "rules"] (default none: rule NLU)
+  messenger                SMS to callers: "outbox" (default), "twilio", or ["twilio", "outbox"]
+  prices                   price overrides {"provider/kind": usd_per_unit} (docs/providers.md, Cost tracking)
   workers                  pipeline/handler threads (default 4; 0 = one per core)
   twilio_pipeline_rate     16000 (upsample Twilio's 8 kHz, default) or 8000
   agent_voice              synthesizer voice when the business names none (default slt)

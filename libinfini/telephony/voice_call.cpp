@@ -48,6 +48,7 @@ class VoiceCallImpl final : public VoiceCall {
     RecognizerOptions ro;
     ro.sample_rate = options_.sample_rate;
     ro.partials = false;
+    ro.usage = options_.usage;
     if (options_.bias_recognizer) ro.hints.phrases = BusinessPhrases(business_);
     auto asr = recognizer.Start(ro, nullptr);
     if (!asr.ok()) return asr.status();
@@ -55,6 +56,7 @@ class VoiceCallImpl final : public VoiceCall {
     SynthesisOptions so;
     so.voice = options_.agent_voice;
     so.sample_rate = options_.sample_rate;
+    so.usage = options_.usage;
     auto tts = synthesizer_.Start(so, [this](AudioFrame f) { OnAgentFrame(std::move(f)); });
     if (!tts.ok()) return tts.status();
     tts_ = std::move(tts.value());

@@ -6,10 +6,13 @@
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
+#include <set>
 
 #include "cloud/twilio_rest.h"
 #include "cloud/voice_providers.h"
 #include "infini/call_control.h"
+#include "infini/cost.h"
+#include "infini/registry.h"
 #include "infini/log.h"
 #include "infini/messenger.h"
 #include "infini/store.h"
@@ -262,8 +265,9 @@ TEST_CASE("sms chain twilio -> outbox: status recorded in the store outbox, segm
   auto usage = (*store)->ListUsage(*call);
   REQUIRE(usage.ok());
   REQUIRE(usage->size() == 1);
-  CHECK((*usage)[0].kind == "sms_segments");
+  CHECK((*usage)[0].kind == "twilio/sms_segments");  // the same "<provider>/<kind>" as every usage event
   CHECK((*usage)[0].quantity == 2);
+  CHECK((*usage)[0].cost_micros == 2 * 8300);           // priced from the default table ($0.0083/segment)
   CHECK((*usage)[0].business_id == "salon");
 
   // 2. Twilio down (5xx on every try): the message is kept queued in the outbox, error noted.
@@ -291,4 +295,73 @@ TEST_CASE("sms chain twilio -> outbox: status recorded in the store outbox, segm
   // Bad input never reaches the network.
   CHECK((*chain)->Send({.to = "", .body = "x"}).status().IsInvalidArgument());
   CHECK((*chain)->Send({.to = "+15125557788", .body = ""}).status().IsInvalidArgument());
+}
+
+TEST_CASE("messengers come from the registry: twilio -> outbox from config; a hung or failing Twilio loses nothing") {
+  const auto names = ProviderRegistry::Builtin().Names<Messenger>();
+  for (const char* n : {"twilio", "outbox", "smtp"})
+    CHECK_MESSAGE(std::find(names.begin(), names.end(), n) != names.end(), n);
+
+  TwilioFixture f;
+  LogCapture logs;
+  auto store = Store::Open({});
+  REQUIRE(store.ok());
+  auto call = (*store)->StartCall({.business_id = "salon", .from_phone = "+15125557788"});
+  REQUIRE(call.ok());
+  const std::string call_id = std::to_string(*call);
+  // A price override reaches the usage events.
+  auto prices = PriceTable::FromJson({{"twilio/sms_segments", 0.01}});
+  REQUIRE(prices.ok());
+  auto chain = MakeMessenger(nlohmann::json::array({f.Config({{"timeout_ms", 400}}), "outbox"}),
+                             MessengerBinding{.store = store->get(), .business_id = "salon", .prices = &*prices});
+  REQUIRE_MESSAGE(chain.ok(), chain.status().ToString());
+  CHECK((*chain)->name() == "twilio>outbox");
+
+  // Twilio hangs past its timeout: the SMS is kept queued (not retried: it may have gone out).
+  f.Faults(R"(["hang"])");
+  const auto t0 = std::chrono::steady_clock::now();
+  auto hung = (*chain)->Send({.to = "+15125557788", .body = "Booked: haircut Tue 3 pm", .call_id = call_id});
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  REQUIRE_MESSAGE(hung.ok(), hung.status().ToString());
+  CHECK(hung->rfind("outbox:", 0) == 0);
+  CHECK(waited < 3.0);
+  // Twilio answers 500 on every try: queued too.
+  f.Faults(R"(["500", "500", "500"])");
+  auto failed = (*chain)->Send({.to = "+15125557788", .body = "Reminder: haircut tomorrow", .call_id = call_id});
+  REQUIRE_MESSAGE(failed.ok(), failed.status().ToString());
+  auto queued = (*store)->ListOutbox("queued");
+  REQUIRE(queued.ok());
+  REQUIRE(queued->size() == 2);
+  std::set<std::string> bodies;
+  for (const auto& m : *queued) {
+    bodies.insert(m.body);
+    CHECK(m.call_id == *call);
+    CHECK_FALSE(m.error.empty());  // why it was not sent is noted for the person / retry job
+  }
+  CHECK(bodies == std::set<std::string>{"Booked: haircut Tue 3 pm", "Reminder: haircut tomorrow"});
+  CHECK((*store)->ListUsage(*call)->empty());  // nothing billed for SMS that did not go out
+
+  // Twilio back: sent, status "sent", segments billed at the configured price.
+  auto sent = (*chain)->Send({.to = "+15125557788", .body = "See you soon", .call_id = call_id});
+  REQUIRE_MESSAGE(sent.ok(), sent.status().ToString());
+  CHECK(sent->rfind("SM", 0) == 0);
+  CHECK((*store)->ListOutbox("sent")->size() == 1);
+  auto usage = (*store)->ListUsage(*call);
+  REQUIRE(usage->size() == 1);
+  CHECK(usage->front().kind == "twilio/sms_segments");
+  CHECK(usage->front().cost_micros == 10000);
+  CHECK(usage->front().business_id == "salon");
+  {
+    std::lock_guard lock(logs.mu);
+    CHECK(logs.text.find(kToken) == std::string::npos);
+  }
+
+  // A chain without a store: "outbox" cannot keep anything, so it is an error, not a silent drop.
+  auto bare = ProviderRegistry::Builtin().Make<Messenger>(nlohmann::json::array({"outbox"}));
+  REQUIRE(bare.ok());
+  CHECK_FALSE((*bare)->Send({.to = "+15125557788", .body = "x"}).ok());
+  // Unknown messenger names are refused naming the known ones.
+  auto unknown = MakeMessenger("pigeon", store->get());
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.status().message().find("twilio") != std::string::npos);
 }

@@ -1,0 +1,181 @@
+// Cost per served call: a real Twilio Media Streams call on the server (127.0.0.1) with priced
+// providers in its chains — the agent speaks through the OpenAI-compatible speech fake
+// (tests/fakes/fake_openai.py, then flite), the caller is heard by the real pocketsphinx —
+// leaves priced usage events per provider in the store, and the REST API reports the call's cost.
+#include "server_harness.h"
+
+#include <set>
+
+#include "infini/api.h"
+#include "infini/base64.h"
+#include "infini/cost.h"
+#include "infini/g711.h"
+#include "infini/log.h"
+#include "infini/twilio.h"
+#include "../child_process.h"
+
+using namespace test;
+
+namespace {
+
+struct FakeOpenAiServer {
+  ChildProcess process{{"/usr/bin/python3", std::string(INFINI_SOURCE_DIR) + "/tests/fakes/fake_openai.py"}};
+  std::string port = process.WaitForLine("PORT ", 20000);
+  std::string Url() const { return "http://127.0.0.1:" + port; }
+};
+
+std::vector<int16_t> Speak(const std::string& text, int rate) {
+  infini::SynthesisOptions so;
+  so.voice = "rms";
+  so.sample_rate = rate;
+  auto pcm = infini::SynthesizeAll(*Providers::Get().tts, text, so);
+  REQUIRE(pcm.ok());
+  return std::move(pcm).value();
+}
+
+// Captures every log line while alive (the API key must never be in one).
+struct LogCapture {
+  std::mutex mu;
+  std::string text;
+  LogCapture() {
+    infini::SetLogSink([this](infini::LogLevel, std::string_view m) {
+      std::lock_guard lock(mu);
+      text.append(m).push_back('\n');
+    });
+  }
+  ~LogCapture() { infini::SetLogSink(nullptr); }
+  std::string Text() {
+    std::lock_guard lock(mu);
+    return text;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a served Twilio call is metered per provider, priced, stored as usage events and shown by the API") {
+  FakeOpenAiServer openai;
+  REQUIRE_MESSAGE(!openai.port.empty(), "tests/fakes/fake_openai.py did not start");
+  constexpr const char* kKey = "sk-fake-metering-5b1e0c77";  // must never reach a log line
+  ::setenv("INFINI_TEST_OPENAI_KEY", kKey, 1);
+  LogCapture logs;
+
+  auto o = BaseOptions();
+  o.pace_output = false;
+  o.synthesizer_instance = nullptr;  // the agent speaks through the chain: fake OpenAI speech, then flite
+  o.synthesizer = json::array({{{"name", "openai"}, {"base_url", openai.Url()}, {"api_key_env", "INFINI_TEST_OPENAI_KEY"}},
+                               "flite"});
+  o.prices = {{"twilio/call_seconds", {{"usd_per_unit", 0.0002}, {"source", "test contract"}}}};
+  std::vector<std::string> call_log;
+  std::mutex log_mu;
+  o.on_call_log = [&](const std::string& line) {
+    std::lock_guard l(log_mu);
+    call_log.push_back(line);
+  };
+  auto created = infini::Server::Create(o);
+  REQUIRE_MESSAGE(created.ok(), created.status().ToString());
+  auto server = std::move(created).value();
+  auto token = infini::CreateApiUser(server->store(), "owner", "owner");
+  REQUIRE(token.ok());
+  server->Mount("/api/v1", infini::MakeApiHandler(server->store(), {.business_id = "hvac"}));
+  REQUIRE(server->Start().ok());
+  const std::string base = "http://127.0.0.1:" + std::to_string(server->port());
+
+  const std::map<std::string, std::string> form = {{"CallSid", "CA9001"}, {"From", "+15125557788"}, {"To", "+15125550100"}};
+  REQUIRE(Http("POST", base + "/twilio/voice",
+               {{"X-Twilio-Signature", infini::TwilioSignature(base + "/twilio/voice", form, "test-token-123")}},
+               FormEncode(form)).status == 200);
+  Client c(server->port(), "/twilio/stream");
+  using M = infini::MediaStreamMessage;
+  M start;
+  start.event = M::Event::kStart;
+  start.stream_sid = "MZ9001";
+  start.call_sid = "CA9001";
+  start.custom_parameters = {{"caller", "+15125557788"}, {"callSid", "CA9001"}, {"to", "+15125550100"}};
+  REQUIRE(c.ws().SendText(infini::FormatMediaStreamMessage(start)).ok());
+  auto played = [&](const json& mark) {
+    M p;
+    p.event = M::Event::kMark;
+    p.stream_sid = "MZ9001";
+    p.mark_name = mark["mark"]["name"];
+    REQUIRE(c.ws().SendText(infini::FormatMediaStreamMessage(p)).ok());
+  };
+
+  // The greeting, then one caller turn and the agent's answer, then the caller hangs up.
+  auto greeting = c.Next("mark", 30s);
+  REQUIRE(greeting.has_value());
+  played(*greeting);
+  auto pcm = Speak("I would like to leave a message for the owner please.", 8000);
+  pcm.resize(pcm.size() + 8000, 0);  // a second of silence ends the turn
+  for (size_t i = 0; i + 160 <= pcm.size(); i += 160) {
+    M m;
+    m.event = M::Event::kMedia;
+    m.stream_sid = "MZ9001";
+    m.payload = infini::Base64Encode(infini::g711::EncodeUlaw(std::span<const int16_t>(&pcm[i], 160)));
+    REQUIRE(c.ws().SendText(infini::FormatMediaStreamMessage(m)).ok());
+  }
+  auto answer = c.Next("mark", 30s);
+  REQUIRE(answer.has_value());
+  M stop;
+  stop.event = M::Event::kStop;
+  stop.stream_sid = "MZ9001";
+  stop.call_sid = "CA9001";
+  REQUIRE(c.ws().SendText(infini::FormatMediaStreamMessage(stop)).ok());
+  CHECK(c.WaitClosed(20s));
+
+  auto calls = server->store().ListCalls({});
+  REQUIRE(calls->size() == 1);
+  const int64_t row = calls->front().id;
+  REQUIRE(Eventually([&] { return server->store().GetCall(row)->ended_utc > 0; }));
+
+  // One priced usage event per provider and kind the call used.
+  auto usage = server->store().ListUsage(row);
+  REQUIRE(usage.ok());
+  std::map<std::string, infini::UsageRecord> by_kind;
+  for (const auto& u : *usage) {
+    MESSAGE(u.kind << ": " << u.quantity << " -> " << u.cost_micros << " micro-$");
+    CHECK(u.business_id == "hvac");
+    by_kind[u.kind] = u;
+  }
+  REQUIRE(by_kind.count("twilio/call_seconds"));
+  CHECK(by_kind["twilio/call_seconds"].quantity > 0.5);
+  CHECK(by_kind["twilio/call_seconds"].cost_micros ==
+        std::llround(by_kind["twilio/call_seconds"].quantity * 0.0002 * 1e6));  // the configured price
+  REQUIRE(by_kind.count("openai/tts_chars"));                                   // greeting + answer
+  CHECK(by_kind["openai/tts_chars"].quantity > 40);
+  CHECK(by_kind["openai/tts_chars"].cost_micros > 0);
+  REQUIRE(by_kind.count("pocketsphinx/asr_seconds"));  // the recognizer that heard the caller, at $0
+  CHECK(by_kind["pocketsphinx/asr_seconds"].quantity > 2.0);
+  CHECK(by_kind["pocketsphinx/asr_seconds"].cost_micros == 0);
+  CHECK_FALSE(by_kind.count("flite/tts_chars"));  // the primary spoke everything
+  int64_t total = 0;
+  for (const auto& u : *usage) total += u.cost_micros;
+  CHECK(total > 0);
+
+  // The call's summary line carries the estimate; the API's call detail and analytics report it.
+  {
+    std::lock_guard l(log_mu);
+    bool priced = false;
+    for (const auto& line : call_log)
+      if (line.find("ended") != std::string::npos)
+        priced = line.find(fmt::format("est. cost ${:.4f}", total / 1e6)) != std::string::npos;
+    CHECK(priced);
+  }
+  auto detail = Http("GET", base + "/api/v1/calls/" + std::to_string(row), {{"authorization", "Bearer " + *token}});
+  REQUIRE(detail.status == 200);
+  auto dj = json::parse(detail.body);
+  CHECK(dj["cost_micros"] == total);
+  std::set<std::string> kinds;
+  for (const auto& u : dj["usage"]) kinds.insert(u["kind"].get<std::string>());
+  CHECK(kinds.count("openai/tts_chars"));
+  CHECK(kinds.count("twilio/call_seconds"));
+  auto analytics = Http("GET", base + "/api/v1/analytics", {{"authorization", "Bearer " + *token}});
+  REQUIRE(analytics.status == 200);
+  auto aj = json::parse(analytics.body);
+  MESSAGE("analytics cost: " << aj["cost"].dump());
+  CHECK(aj["cost"]["total_micros"] == total);
+  CHECK(aj["cost"]["per_call_micros"].get<int64_t>() > 0);
+
+  server->Stop();
+  CHECK(logs.Text().find(kKey) == std::string::npos);
+  ::unsetenv("INFINI_TEST_OPENAI_KEY");
+}
