@@ -33,6 +33,30 @@ class Calendar;
 class Messenger;
 class Store;
 
+// `config` with every secret-looking value (keys containing "key", "token", "secret",
+// "password", "credential", except the "*_env" names of environment variables) replaced by
+// "<redacted>", for log lines and error messages that show a provider config.
+inline nlohmann::json RedactSecrets(const nlohmann::json& config) {
+  if (config.is_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& v : config) out.push_back(RedactSecrets(v));
+    return out;
+  }
+  if (!config.is_object()) return config;
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [k, v] : config.items()) {
+    std::string lower;
+    for (char c : k) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    const bool names_env = lower.size() > 4 && lower.compare(lower.size() - 4, 4, "_env") == 0;
+    bool secret = false;
+    for (const char* word : {"key", "token", "secret", "password", "credential"})
+      secret = secret || lower.find(word) != std::string::npos;
+    secret = secret && lower.find("keyword") == std::string::npos;  // deepgram "keywords", not a key
+    out[k] = secret && !names_env && !v.is_structured() ? nlohmann::json("<redacted>") : RedactSecrets(v);
+  }
+  return out;
+}
+
 // Kind names for messages ("unknown recognizer provider 'x'").
 template <class Interface> struct ProviderKind { static constexpr const char* name = "provider"; };
 template <> struct ProviderKind<Recognizer> { static constexpr const char* name = "recognizer"; };
@@ -125,7 +149,7 @@ class ProviderRegistry {
     } else {
       return Status::InvalidArgument(fmt::format(
           "{} config must be a name, an object with \"name\", or an array of those; got {}", kind,
-          spec.dump()));
+          RedactSecrets(spec).dump()));
     }
     const std::string name = config["name"].get<std::string>();
     const auto by_kind = factories_.find(typeid(I));

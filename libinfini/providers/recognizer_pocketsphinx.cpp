@@ -8,6 +8,9 @@
 //   "bias_weight" weight of the business LM interpolated with the generic LM when a call
 //                 supplies hint phrases (default 0.5; 0 = no biasing, 1 = business LM only)
 //   "max_decoders" idle decoders kept per model (default 4)
+//   "cold_start_pass" (default true) the first turn a decoder pool hears (the channel's cepstral
+//                  mean still the model's training-set -cmninit, far off for phone audio) is
+//                  decoded again with the mean measured on that turn's own audio
 //   "fast_final"   skip the second (flat-lexicon) pass and the lattice rescoring that run at
 //                  end of turn: lower end-of-speech -> final latency, a little less accuracy,
 //                  confidence 0 (default false)
@@ -31,6 +34,7 @@ extern "C" {
 #include <pocketsphinx.h>
 #include <sphinxbase/cmn.h>
 #include <sphinxbase/err.h>
+#include <sphinxbase/fe.h>
 #include <sphinxbase/feat.h>
 #include <sphinxbase/logmath.h>
 #include <flite/flite.h>
@@ -53,9 +57,11 @@ struct ModelFiles {
   int sample_rate = 16000;  // of the decoder's front end
   std::string cmn = "current";
   bool bestpath = true;
+  bool cold_start_pass = true;
   int input_rate = 16000;  // of the caller's audio (8 kHz upsampled audio gets its own pool)
   std::string Key() const {
-    return fmt::format("{}|{}|{}|{}|{}|{}|{}", hmm, dict, lm, sample_rate, cmn, bestpath, input_rate);
+    return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}", hmm, dict, lm, sample_rate, cmn, bestpath, input_rate,
+                       cold_start_pass);
   }
 };
 
@@ -73,6 +79,26 @@ struct Decoder {
     feat_t* feat = ps_get_feat(ps);
     if (feat && feat->cmn_struct && static_cast<int>(mean.size()) == feat->cmn_struct->veclen)
       cmn_live_set(feat->cmn_struct, mean.data());
+  }
+  // The cepstral mean of `pcm` itself (the decoder's own front end; not in an utterance).
+  std::vector<mfcc_t> MeasureCmnMean(const std::vector<int16_t>& pcm) const {
+    fe_t* fe = ps_get_fe(ps);
+    if (!fe || pcm.empty() || fe_start_utt(fe) < 0) return {};
+    const int ncep = fe_get_output_size(fe);
+    mfcc_t** cep = nullptr;
+    int32 nfr = 0;
+    std::vector<mfcc_t> mean;
+    if (fe_process_utt(fe, pcm.data(), pcm.size(), &cep, &nfr) >= 0 && cep && nfr > 0 && ncep > 0) {
+      std::vector<double> sum(static_cast<size_t>(ncep), 0.0);
+      for (int32 i = 0; i < nfr; ++i)
+        for (int j = 0; j < ncep; ++j) sum[static_cast<size_t>(j)] += cep[i][j];
+      for (double s : sum) mean.push_back(static_cast<mfcc_t>(s / nfr));
+    }
+    if (cep) fe_free_2d(cep);
+    std::vector<mfcc_t> tail(static_cast<size_t>(std::max(ncep, 1)));
+    int32 ntail = 0;
+    fe_end_utt(fe, tail.data(), &ntail);
+    return mean;
   }
 };
 
@@ -144,6 +170,12 @@ class DecoderPool {
   }
 
   bool bestpath() const { return files_.bestpath; }
+  bool cold_start_pass() const { return files_.cold_start_pass; }
+  // False until a turn of real audio has set the channel estimate (see cold_start_pass).
+  bool warm() {
+    std::lock_guard lock(mu_);
+    return warm_;
+  }
 
   // Live CMN (the channel's cepstral mean) is learned while decoding. Every session of a pool
   // starts from the estimate left by the pool's last finished turn (at first, the model's
@@ -153,9 +185,10 @@ class DecoderPool {
     std::lock_guard lock(mu_);
     return channel_prior_;
   }
-  void SetChannelPrior(std::vector<mfcc_t> mean) {
+  void SetChannelPrior(std::vector<mfcc_t> mean, bool from_real_turn = true) {
     std::lock_guard lock(mu_);
     channel_prior_ = std::move(mean);
+    if (from_real_turn) warm_ = true;
   }
 
   void Release(std::unique_ptr<Decoder> d) {
@@ -173,6 +206,7 @@ class DecoderPool {
   std::mutex mu_;
   std::vector<std::unique_ptr<Decoder>> idle_;
   std::vector<mfcc_t> channel_prior_;
+  bool warm_ = false;
   std::atomic<int> created_{0};
 };
 
@@ -341,7 +375,23 @@ class PocketsphinxSession : public RecognizerSession {
     if (in_utt_) {
       ps_end_utt(d_->ps);
       in_utt_ = false;
-      pool_->SetChannelPrior(d_->CmnMean());
+      // Cold channel estimate (the first turn this pool hears, >= 0.5 s): what was decoded used
+      // the model's training-set mean, which garbles phone audio ("go forward ten meters" ->
+      // "harvard hm"). Decode the turn again from the mean of its own audio; once per pool.
+      const bool cold = pool_->cold_start_pass() && !pool_->warm() &&
+                        turn_audio_.size() >= static_cast<size_t>(decoder_rate_ / 2);
+      if (cold) {
+        auto mean = d_->MeasureCmnMean(turn_audio_);
+        if (!mean.empty()) {
+          d_->SetCmnMean(mean);
+          if (ps_start_utt(d_->ps) >= 0) {
+            ps_process_raw(d_->ps, turn_audio_.data(), turn_audio_.size(), FALSE, FALSE);
+            ps_end_utt(d_->ps);
+            INFINI_LOG(kDebug, "pocketsphinx: cold first turn decoded again with its own cepstral mean");
+          }
+        }
+      }
+      pool_->SetChannelPrior(d_->CmnMean(), turn_audio_.size() >= static_cast<size_t>(decoder_rate_ / 2));
       const int frames = std::max(1, ps_get_n_frames(d_->ps));
       Hypothesis lm = ReadHypothesis(d_->ps, with_confidence_);
       Hypothesis chosen = lm;
@@ -521,6 +571,7 @@ Result<std::unique_ptr<Recognizer>> MakePocketsphinxRecognizer(const nlohmann::j
   files.lm = config.value("lm", model_dir + "/en-us/en-us.lm.bin");
   files.cmn = config.value("cmn", std::string("current"));
   files.bestpath = !config.value("fast_final", false);
+  files.cold_start_pass = config.value("cold_start_pass", true);
   if (!fs::is_directory(files.hmm) || !fs::exists(fs::path(files.hmm) / "mdef"))
     return Status::NotFound(fmt::format(
         "pocketsphinx: acoustic model directory '{}' not found or has no 'mdef' (install pocketsphinx-en-us or set \"hmm\")",

@@ -14,6 +14,7 @@
 #include "infini/g711.h"
 #include "infini/log.h"
 #include "infini/messenger.h"
+#include "infini/registry.h"
 #include "infini/twilio.h"
 
 namespace infini::server {
@@ -648,7 +649,7 @@ std::unique_ptr<Messenger> CallSession::MakeCallMessenger() {
                             MessengerBinding{.store = &store, .business_id = start_.business->id, .prices = ctx_->prices});
   if (made.ok()) return std::move(made).value();
   // Checked at startup, so this is an environment change (a secret unset since): keep every SMS.
-  INFINI_LOG(kWarn, "{}: messenger {}: {}; SMS stay in the outbox", Tag(), ctx_->options->messenger.dump(),
+  INFINI_LOG(kWarn, "{}: messenger {}: {}; SMS stay in the outbox", Tag(), RedactSecrets(ctx_->options->messenger).dump(),
              made.status().ToString());
   return std::make_unique<StoreMessenger>(store, row_);
 }

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "infini/language_model.h"
+#include "infini/log.h"
 #include "infini/recognizer.h"
 #include "infini/registry.h"
 #include "infini/synthesizer.h"
@@ -110,4 +111,34 @@ TEST_CASE("the cloud layer registers its providers in Builtin(); bad config is n
       R"([{"name": "openai", "api_key_env": "INFINI_TEST_UNSET_KEY"}, "flite"])"));
   REQUIRE(chain.ok());
   CHECK((*chain)->name() == "flite");
+}
+
+TEST_CASE("secrets written into a config never reach a log line or an error message") {
+  const auto& reg = ProviderRegistry::Builtin();
+  std::string logged;
+  SetLogSink([&](LogLevel, std::string_view m) { logged.append(m).push_back('\n'); });
+  const std::string secret = "sk-literal-in-config-91c2";
+  // A literal key is refused by every network provider (secrets come from the environment) ...
+  for (const char* kind : {"openai", "elevenlabs"}) {
+    auto made = reg.Make<Synthesizer>(nlohmann::json::array({{{"name", kind}, {"api_key", secret}, {"voice", "v"}}, "flite"}));
+    CHECK(made.ok());  // the chain skips the refused member
+  }
+  auto lm = reg.Make<LanguageModel>(nlohmann::json{{"name", "openai"}, {"api_key", secret}});
+  REQUIRE_FALSE(lm.ok());
+  CHECK(lm.status().message().find(secret) == std::string::npos);
+  auto dg = reg.Make<Recognizer>(nlohmann::json{{"name", "deepgram"}, {"api_key", secret}});
+  REQUIRE_FALSE(dg.ok());
+  CHECK(dg.status().message().find(secret) == std::string::npos);
+  // ... and a malformed spec (no "name") that shows the config shows it redacted.
+  auto malformed = reg.Make<Recognizer>(nlohmann::json{{"provider", "deepgram"}, {"auth_token", secret},
+                                                       {"keywords", "haircut"}, {"api_key_env", "DG_KEY"}});
+  REQUIRE_FALSE(malformed.ok());
+  const std::string why = malformed.status().message();
+  CHECK(why.find(secret) == std::string::npos);
+  CHECK(why.find("<redacted>") != std::string::npos);
+  CHECK(why.find("DG_KEY") != std::string::npos);   // variable names are not secrets
+  CHECK(why.find("haircut") != std::string::npos);  // nor are keywords
+  SetLogSink(nullptr);
+  CHECK(logged.find(secret) == std::string::npos);
+  CHECK(RedactSecrets(nlohmann::json{{"smtp", {{"password", "x"}}}})["smtp"]["password"] == "<redacted>");
 }
