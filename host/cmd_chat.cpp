@@ -28,23 +28,8 @@ struct ChatFlags {
   std::string db;
   std::string calendar;
   std::string llm;  // language-model spec: a name or JSON (docs/providers.md)
+  std::string messenger = "outbox";  // SMS messenger spec (with --db), through the provider registry
   bool json = false;
-};
-
-// With --db: SMS go to the store's outbox, tied to the call.
-class StoreOutbox : public infini::Messenger {
- public:
-  StoreOutbox(infini::Store& store, int64_t call_id) : store_(store), call_id_(call_id) {}
-  infini::Result<std::string> Send(const infini::Message& m) override {
-    auto id = store_.QueueSms(m.to, m.body, call_id_);
-    if (!id.ok()) return id.status();
-    return "outbox-" + std::to_string(id.value());
-  }
-  std::string name() const override { return "store-outbox"; }
-
- private:
-  infini::Store& store_;
-  int64_t call_id_;
 };
 
 // With --db: every turn of the transcript goes to the store as it happens.
@@ -131,7 +116,15 @@ int RunChat(const ChatFlags& f) {
     }
     business_calendar = std::move(made.value());
     calendar = business_calendar.get();
-    outbox = std::make_unique<StoreOutbox>(*store, call_id);
+    // SMS through the configured messenger chain (default: the store's outbox), tied to the call.
+    auto spec = nlohmann::json::parse(f.messenger, nullptr, false);
+    if (spec.is_discarded()) spec = f.messenger;  // a bare name: "outbox", "twilio"
+    auto sms = infini::MakeMessenger(spec, infini::MessengerBinding{.store = store.get(), .business_id = b.id});
+    if (!sms.ok()) {
+      std::cerr << "infini chat: --messenger: " << sms.status().message() << "\n";
+      return 2;
+    }
+    outbox = std::move(sms).value();
     g_recorder = Recorder{store.get(), call_id, 0};
   } else {
     memory_calendar = infini::NewMemoryCalendar();
@@ -249,6 +242,10 @@ infini::host::RegisterCommand reg{{"chat", 40, [](CLI::App& app) {
   sub->add_option("--llm", flags->llm,
                   "Language model asked before the rule NLU: a name or JSON spec, e.g. "
                   "'[{\"name\":\"openai\",\"model\":\"gpt-4o-mini\"},\"rules\"]' (docs/providers.md)");
+  sub->add_option("--messenger", flags->messenger,
+                  "With --db: SMS messenger, a name or JSON chain, e.g. '[{\"name\":\"twilio\",\"from\":\"+15125550100\"},"
+                  "\"outbox\"]' (default outbox; docs/providers.md)")
+      ->capture_default_str();
   sub->add_flag("--json", flags->json, "Machine-readable JSON lines instead of a readable conversation");
   return [flags] { return RunChat(*flags); };
 }}};

@@ -35,6 +35,9 @@ struct CallInfo {
   std::string caller_phone;  // E.164 caller id, or empty
   int64_t started_utc = 0;   // 0 = unknown
   int64_t ended_utc = 0;     // 0 = unknown
+  // The call's estimated provider cost so far in US dollars (infini/cost.h), read when the
+  // summary is written; null = not shown. A served call passes its session's meter.
+  std::function<double()> cost_usd;
 };
 
 struct CallSummary {

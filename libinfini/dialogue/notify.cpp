@@ -150,6 +150,7 @@ CallSummary SummarizeCall(const BusinessConfig& biz, const CallOutcome& o, const
     if (!t.summary.empty()) e += "Summary: " + t.summary + "\n";
   }
   e += "Urgency: " + o.urgency + "\n";
+  if (info.cost_usd) e += fmt::format("Estimated provider cost: ${:.4f}\n", info.cost_usd());
   if (o.sms_consent) e += std::string("SMS consent: ") + (*o.sms_consent ? "yes" : "no") + "\n";
   if (!s.transcript_url.empty()) e += "\nTranscript: " + s.transcript_url + "\n";
   return s;

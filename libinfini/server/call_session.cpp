@@ -654,6 +654,17 @@ std::unique_ptr<Messenger> CallSession::MakeCallMessenger() {
   return std::make_unique<StoreMessenger>(store, row_);
 }
 
+double CallSession::CostSoFarUsd() const {
+  if (!ctx_->prices || !started_) return 0;
+  std::vector<UsageEntry> usage = meter_.Totals();
+  usage.push_back({start_.transport == "twilio" ? "twilio" : "native", usage::kTelephonySeconds,
+                   std::chrono::duration<double>(Clock::now() - started_at_).count()});
+  double usd = EstimateCost(usage, *ctx_->prices).total_usd;
+  if (auto events = ctx_->store->ListUsage(row_.load()); events.ok())  // SMS, billed as they were sent
+    for (const auto& e : *events) usd += static_cast<double>(e.cost_micros) / 1e6;
+  return usd;
+}
+
 int64_t CallSession::RecordCallCost(double call_seconds) {
   Store& store = *ctx_->store;
   // The transport bills the minutes: Twilio's price table entry, or 0 for our own socket.

@@ -170,6 +170,10 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   // Thread-safe. Events are handled in order, one at a time, on the pool.
   void Post(InEvent event);
   int64_t row() const { return row_.load(); }
+  // The call's estimated provider cost so far (usage metered + telephony until now + SMS
+  // already billed), US dollars. On the session strand, e.g. CallInfo::cost_usd of the owner
+  // summary (ConversationOptions::on_end runs there).
+  double CostSoFarUsd() const;
 
  private:
   void Drain();

@@ -250,6 +250,14 @@ TEST_CASE("summaries: reschedule, callback task, transcript link") {
   CHECK(t.transcript_url.empty());  // no call id
   CHECK(Has(t.email_text, "Summary: Lee Park has no heat."));
 
+  CHECK_FALSE(Has(t.email_text, "cost"));  // no meter given: no cost line
+  // A served call hands its meter in: the owner's e-mail shows the estimate at the time of writing.
+  double spent = 0.0123;
+  auto priced = SummarizeCall(biz, cb, {.call_id = "7", .cost_usd = [&] { return spent; }});
+  CHECK(Has(priced.email_text, "Estimated provider cost: $0.0123"));
+  spent = 0.5;
+  CHECK(Has(SummarizeCall(biz, cb, {.cost_usd = [&] { return spent; }}).email_text, "Estimated provider cost: $0.5000"));
+
   CHECK(TranscriptUrl("https://d.example/", "a/b") == "https://d.example/calls/a%2Fb");
   CHECK(TranscriptUrl("", "x").empty());
 }
