@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "cloud/voice_providers.h"
+#include "infini/cost.h"
 #include "infini/http.h"
 #include "infini/registry.h"
 #include "infini/resampler.h"
@@ -122,14 +123,19 @@ TEST_CASE("deepgram -> pocketsphinx: every Deepgram fault still yields the turn'
   auto faults = [&](const std::string& f) { fake.Get("/_fake/faults?f=" + PercentEncode(f)); };
   fake.Get("/_fake/transcripts?t=go%20forward%20ten%20meters");
 
+  const double utterance_s = utterance.size() * 0.02;
   SUBCASE("healthy: Deepgram answers") {
     auto asr = Chain(primary());
-    auto session = asr->Start({.sample_rate = 8000}, nullptr);
+    UsageMeter meter;
+    auto session = asr->Start({.sample_rate = 8000, .usage = &meter}, nullptr);
     REQUIRE(session.ok());
     auto r = SpeakTurn(**session, utterance);
     REQUIRE_MESSAGE(r.final.ok(), r.final.status().ToString());
     CHECK(r.final->source == "deepgram/nova-2");
     CHECK(r.final->text == "go forward ten meters");
+    // Billed: the audio streamed to Deepgram; pocketsphinx heard nothing.
+    CHECK(meter.Total("deepgram", usage::kAsrSeconds) == doctest::Approx(utterance_s));
+    CHECK(meter.Total("pocketsphinx", usage::kAsrSeconds) == 0);
   }
   SUBCASE("upgrade refused with 500: the session starts on pocketsphinx") {
     faults("reject500");
@@ -141,10 +147,18 @@ TEST_CASE("deepgram -> pocketsphinx: every Deepgram fault still yields the turn'
   SUBCASE("socket closed mid-stream: the turn is replayed into pocketsphinx") {
     faults("close_after:4000");  // half a second into the utterance
     auto asr = Chain(primary());
-    auto session = asr->Start({.sample_rate = 8000}, nullptr);
+    UsageMeter meter;
+    auto session = asr->Start({.sample_rate = 8000, .usage = &meter}, nullptr);
     REQUIRE(session.ok());
     CheckFromFallback(SpeakTurn(**session, utterance));
     CHECK(fake.Get("/_fake/log")["connections"][0]["audio_bytes"] >= 4000);  // Deepgram did get that far
+    // Each recognizer is metered for what it was given: Deepgram what the client wrote to the socket
+    // before it noticed the close (the writes are buffered, so here the whole turn: an upper bound of
+    // what Deepgram bills), pocketsphinx the whole turn (replayed into it).
+    const double dg = meter.Total("deepgram", usage::kAsrSeconds);
+    CHECK(dg >= 0.5);
+    CHECK(dg <= doctest::Approx(utterance_s));
+    CHECK(meter.Total("pocketsphinx", usage::kAsrSeconds) == doctest::Approx(utterance_s));
     // The next turn stays on the fallback (no reconnect to the failed primary mid-call).
     auto next = SpeakTurn(**session, utterance);
     CheckFromFallback(next);

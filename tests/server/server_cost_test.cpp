@@ -1,6 +1,7 @@
 // Cost per served call: a real Twilio Media Streams call on the server (127.0.0.1) with priced
 // providers in its chains — the agent speaks through the OpenAI-compatible speech fake
-// (tests/fakes/fake_openai.py, then flite), the caller is heard by the real pocketsphinx —
+// (tests/fakes/fake_openai.py, then flite), the caller is heard by the real pocketsphinx and
+// understood by the fake's chat completions (then the rules) —
 // leaves priced usage events per provider in the store, and the REST API reports the call's cost.
 #include "server_harness.h"
 
@@ -64,6 +65,9 @@ TEST_CASE("a served Twilio call is metered per provider, priced, stored as usage
   o.synthesizer_instance = nullptr;  // the agent speaks through the chain: fake OpenAI speech, then flite
   o.synthesizer = json::array({{{"name", "openai"}, {"base_url", openai.Url()}, {"api_key_env", "INFINI_TEST_OPENAI_KEY"}},
                                "flite"});
+  // The caller's turn is understood by the fake's chat completions first (tokens metered), rules after.
+  o.language_model = json::array({{{"name", "openai"}, {"base_url", openai.Url()}, {"api_key_env", "INFINI_TEST_OPENAI_KEY"}},
+                                  "rules"});
   o.prices = {{"twilio/call_seconds", {{"usd_per_unit", 0.0002}, {"source", "test contract"}}}};
   std::vector<std::string> call_log;
   std::mutex log_mu;
@@ -147,6 +151,10 @@ TEST_CASE("a served Twilio call is metered per provider, priced, stored as usage
   CHECK(by_kind["pocketsphinx/asr_seconds"].quantity > 2.0);
   CHECK(by_kind["pocketsphinx/asr_seconds"].cost_micros == 0);
   CHECK_FALSE(by_kind.count("flite/tts_chars"));  // the primary spoke everything
+  REQUIRE(by_kind.count("openai/llm_prompt_tokens"));  // the server's language model, from its `usage`
+  CHECK(by_kind["openai/llm_prompt_tokens"].quantity > 100);
+  CHECK(by_kind["openai/llm_prompt_tokens"].cost_micros > 0);
+  CHECK(by_kind.count("openai/llm_completion_tokens"));
   int64_t total = 0;
   for (const auto& u : *usage) total += u.cost_micros;
   CHECK(total > 0);
