@@ -12,14 +12,15 @@
 #include "infini/cost.h"
 #include "infini/g711.h"
 #include "infini/log.h"
+#include "infini/simulation.h"
 #include "infini/twilio.h"
-#include "../child_process.h"
+#include "cloud/voice_fakes.h"
 
 using namespace test;
 
 namespace {
 
-struct FakeOpenAiServer {
+struct FakeOpenAiServer {  // tests/fakes/fake_openai.py: chat completions + speech
   ChildProcess process{{"/usr/bin/python3", std::string(INFINI_SOURCE_DIR) + "/tests/fakes/fake_openai.py"}};
   std::string port = process.WaitForLine("PORT ", 20000);
   std::string Url() const { return "http://127.0.0.1:" + port; }
@@ -186,4 +187,65 @@ TEST_CASE("a served Twilio call is metered per provider, priced, stored as usage
   server->Stop();
   CHECK(logs.Text().find(kKey) == std::string::npos);
   ::unsetenv("INFINI_TEST_OPENAI_KEY");
+}
+
+TEST_CASE("a served call's confirmation SMS: Twilio (fake) failing -> kept queued in the outbox, the booking stands") {
+  VoiceFake twilio("fake_twilio.py", {"--account-sid", "AC00000000000000000000000000000001", "--auth-token", "tok-4d1f"});
+  ::setenv("INFINI_TEST_TWILIO_TOKEN", "tok-4d1f", 1);
+  twilio.Post("/_fake/faults", R"({"faults": ["500", "500", "500"]})");  // every try of the one SMS
+  auto o = BaseOptions();
+  auto now = infini::LocalTimeToUtc("2026-12-08T10:15:00", "America/Chicago");
+  REQUIRE(now.ok());
+  o.now_utc = *now;
+  o.messenger = json::array({{{"name", "twilio"}, {"base_url", twilio.http_base()},
+                              {"account_sid", "AC00000000000000000000000000000001"},
+                              {"auth_token_env", "INFINI_TEST_TWILIO_TOKEN"}, {"from", "+15125550100"},
+                              {"retry_base_ms", 20}, {"timeout_ms", 2000}},
+                             "outbox"});
+  auto server = StartServer(o);
+  Client c(server->port(), "/voice");
+  c.Send({{"event", "start"}, {"from", "+15125557788"}, {"to", "+15125550100"}, {"format", "pcm16"},
+          {"sample_rate", 16000}, {"pacing", "none"}});
+  auto started = c.Next("started");
+  REQUIRE(started.has_value());
+  const int64_t row = std::stoll((*started)["call_id"].get<std::string>());
+  const std::map<std::string, std::vector<std::string>> answers = {
+      {"name", {"John Smith"}},
+      {"phone", {"five one two, five five five, seven seven eight eight"}},
+      {"address", {"1200 Oak Street"}},
+      {"service", {"AC repair"}},
+      {"time", {"tomorrow at nine a m"}},
+      {"confirm", {"Yes, that's right."}},
+      {"anything_else", {"No, that's all. Thank you, bye."}}};
+  infini::SimulatedCaller caller(
+      "Hi, my air conditioner stopped working. Can someone come out tomorrow at nine in the morning?", answers);
+  for (int turn = 0; turn < 12; ++turn) {
+    auto mark = c.Next("mark", 30s);
+    if (!mark) break;
+    c.Send({{"event", "mark"}, {"name", (*mark)["name"]}});
+    std::vector<std::string> heard;
+    for (const auto& j : c.All())
+      if (j.value("event", "") == "transcript" && j.value("role", "") == "agent") heard = {j["text"].get<std::string>()};
+    auto reply = caller.Reply(heard);
+    if (!reply) break;
+    auto pcm = Speak(*reply, 16000);
+    pcm.resize(pcm.size() + 16000, 0);
+    for (size_t i = 0; i + 320 <= pcm.size(); i += 320)
+      REQUIRE(c.ws().SendBinary(std::string_view(reinterpret_cast<const char*>(&pcm[i]), 640)).ok());
+    if (reply->find("bye") != std::string::npos) break;
+  }
+  auto end = c.Next("end", 30s);
+  REQUIRE(end.has_value());
+  CHECK((*end)["outcome"]["outcome"] == "booked");  // a failed SMS never fails the booking
+  REQUIRE(Eventually([&] { return server->store().GetCall(row)->ended_utc > 0; }));
+  // Twilio was tried (and retried), then the text was kept for a person / a retry job.
+  CHECK(twilio.Get("/_fake/requests")["requests"].size() == 3);
+  auto queued = server->store().ListOutbox("queued");
+  REQUIRE(queued.ok());
+  REQUIRE(queued->size() == 1);
+  CHECK(queued->front().call_id == row);
+  CHECK(queued->front().to_phone == "+15125557788");
+  CHECK(queued->front().error.find("HTTP 500") != std::string::npos);
+  for (const auto& u : *server->store().ListUsage(row)) CHECK(u.kind != "twilio/sms_segments");  // not billed
+  ::unsetenv("INFINI_TEST_TWILIO_TOKEN");
 }
