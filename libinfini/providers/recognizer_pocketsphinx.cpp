@@ -10,7 +10,7 @@
 //   "max_decoders" idle decoders kept per model (default 4)
 //   "cold_start_pass" (default true) the first turn a decoder pool hears (the channel's cepstral
 //                  mean still the model's training-set -cmninit, far off for phone audio) is
-//                  decoded again with the mean measured on that turn's own audio
+//                  restarted from the mean of its own first second (short turns: re-decoded)
 //   "fast_final"   skip the second (flat-lexicon) pass and the lattice rescoring that run at
 //                  end of turn: lower end-of-speech -> final latency, a little less accuracy,
 //                  confidence 0 (default false)
@@ -342,6 +342,22 @@ class PocketsphinxSession : public RecognizerSession {
     turn_audio_.insert(turn_audio_.end(), pcm.begin(), pcm.end());
     if (!pcm.empty() && ps_process_raw(d_->ps, pcm.data(), pcm.size(), FALSE, FALSE) < 0)
       return Status::Internal("pocketsphinx: ps_process_raw failed");
+    // Cold channel estimate: once the first second of the pool's first turn is in, restart that
+    // turn from the cepstral mean of its own audio (redoing 1 s while the caller still speaks, so
+    // the end-of-turn latency does not grow; see cold_start_pass).
+    if (!cold_restarted_ && pool_->cold_start_pass() && turn_audio_.size() >= static_cast<size_t>(decoder_rate_) &&
+        !pool_->warm()) {
+      cold_restarted_ = true;
+      auto mean = d_->MeasureCmnMean(turn_audio_);
+      if (!mean.empty()) {
+        ps_end_utt(d_->ps);
+        d_->SetCmnMean(mean);
+        if (ps_start_utt(d_->ps) < 0) return Status::Internal("pocketsphinx: ps_start_utt failed");
+        if (ps_process_raw(d_->ps, turn_audio_.data(), turn_audio_.size(), FALSE, FALSE) < 0)
+          return Status::Internal("pocketsphinx: ps_process_raw failed");
+        INFINI_LOG(kDebug, "pocketsphinx: cold first turn restarted with its own cepstral mean");
+      }
+    }
     since_partial_ += static_cast<int64_t>(pcm.size());
     if (options_.partials && on_transcript_ && since_partial_ >= partial_interval_samples_) {
       since_partial_ = 0;
@@ -378,7 +394,8 @@ class PocketsphinxSession : public RecognizerSession {
       // Cold channel estimate (the first turn this pool hears, >= 0.5 s): what was decoded used
       // the model's training-set mean, which garbles phone audio ("go forward ten meters" ->
       // "harvard hm"). Decode the turn again from the mean of its own audio; once per pool.
-      const bool cold = pool_->cold_start_pass() && !pool_->warm() &&
+      // (A turn of 1 s or more was already restarted that way in Push.)
+      const bool cold = pool_->cold_start_pass() && !pool_->warm() && !cold_restarted_ &&
                         turn_audio_.size() >= static_cast<size_t>(decoder_rate_ / 2);
       if (cold) {
         auto mean = d_->MeasureCmnMean(turn_audio_);
@@ -448,6 +465,7 @@ class PocketsphinxSession : public RecognizerSession {
   std::string stream_search_, stream_source_;
   bool with_confidence_ = true;
   bool in_utt_ = false;
+  bool cold_restarted_ = false;  // this session restarted a cold turn (see Push)
   std::vector<int16_t> turn_audio_;  // at decoder_rate_, for the biased second pass
   std::vector<int16_t> scratch_;
   int64_t since_partial_ = 0;
