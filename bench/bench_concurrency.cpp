@@ -4,17 +4,21 @@
 // transport and the per-frame pipeline (JSON, base64, μ-law, resample, VAD, turn detector).
 //
 // The host runs as a separate process; its CPU (user and kernel apart, from /proc/<pid>/stat)
-// and RSS (/proc/<pid>/status) are read over a measurement window at each level. Streams are
-// added level by level and kept open, so RSS per call is the growth per added stream.
-// "worst lag" is how late the host's paced outbound audio (each stream's greeting) arrived
-// against its own 20 ms schedule; "send lag" is this client's own pacing (if it is large the
-// client, not the host, is the bottleneck on this machine).
+// and RSS (/proc/<pid>/status) are read over a measurement window at each level, and its
+// pipeline counters from GET /healthz. Streams are added level by level and kept open, so RSS
+// per call is the growth per added stream. "worst lag" is how late the host's paced outbound
+// audio (each stream's greeting) arrived against its own 20 ms schedule; "backlog" is how many
+// inbound frames the host had received but not yet run through the pipeline; "send lag" is this
+// client's own pacing (if it is large the client, not the host, is the bottleneck).
 //
-// Usage: bench_concurrency [--levels 100,500,1000,2000,4000] [--window 5] [--loops 2]
+// Usage: bench_concurrency [--levels 100,500,1000,2000,4000] [--window 5] [--threads 1]
+//                          [--workers 1] [--pipeline-rate 16000|8000]
 //                          [--host-cmd "<command with {port}>"] [--url ws://127.0.0.1:PORT --pid PID]
 // Default host: <build>/infini serve on an ephemeral port with null providers, pinned to CPU 1
 // with `taskset` (this client runs on CPU 0), one pipeline worker: "host CPU" is of one core.
 #include <fcntl.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -24,6 +28,7 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -42,7 +47,6 @@
 #include "infini/g711.h"
 #include "infini/log.h"
 #include "infini/twilio.h"
-#include "net/websocket_client.h"
 
 namespace {
 
@@ -99,24 +103,292 @@ bool PortOpen(int port) {
   return ok;
 }
 
-// One simulated Twilio stream.
+// ---------------------------------------------------------------- the load generator
+//
+// The client side must cost far less than the host, or it is what gets measured. So it is not
+// lws (whose poll() loop walks every socket per wake-up) but plain non-blocking sockets on one
+// epoll per client thread, with the RFC 6455 client framing written out here: each thread owns
+// its streams, sends their `media` on a 1 ms tick (1/20 of its streams per tick, so 50 msg/s
+// each, evenly spread) and reads what the host sends back.
+
+constexpr uint8_t kMask[4] = {0x3a, 0x91, 0x5c, 0xe7};
+
+void AppendClientFrame(std::string& out, std::string_view payload, uint8_t opcode = 0x1) {
+  out.push_back(static_cast<char>(0x80 | opcode));
+  const size_t n = payload.size();
+  if (n < 126) {
+    out.push_back(static_cast<char>(0x80 | n));
+  } else if (n < 65536) {
+    out.push_back(static_cast<char>(0x80 | 126));
+    out.push_back(static_cast<char>(n >> 8));
+    out.push_back(static_cast<char>(n & 0xff));
+  } else {
+    out.push_back(static_cast<char>(0x80 | 127));
+    for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((static_cast<uint64_t>(n) >> (8 * i)) & 0xff));
+  }
+  out.append(reinterpret_cast<const char*>(kMask), 4);
+  const size_t at = out.size();
+  out.append(payload);
+  for (size_t i = 0; i < n; ++i) out[at + i] = static_cast<char>(out[at + i] ^ kMask[i & 3]);
+}
+
 struct Stream {
-  std::unique_ptr<infini::net::WebSocketClient> ws;
+  int fd = -1;
   std::string sid;
   int64_t seq = 0, chunk = 0;
-  // Outbound (host -> us) pacing, loop thread only.
+  bool closed = false;
+  std::string rx;       // bytes not yet parsed into frames
+  std::string message;  // a fragmented message being joined
+  std::string tx;       // bytes the socket did not take yet
+  // Outbound (host -> us) pacing.
   Clock::time_point utterance_start{};
   int64_t utterance_frames = 0;
-  double worst_lag_ms = 0;
   int64_t frames_in = 0;
-  std::vector<std::string> marks;  // to echo (loop thread -> pacer)
-  std::mutex mu;
 };
 
-struct Totals {
-  std::atomic<int64_t> sent{0};
-  std::atomic<int64_t> received{0};
+struct ClientThread {
+  int epfd = -1;
+  std::mutex mu;
+  std::vector<Stream*> incoming;  // added by main, taken by the thread
+  std::vector<Stream*> streams;   // the thread's own
+  std::atomic<double> worst_lag_ms{0}, send_lag_ms{0};
+  std::atomic<int64_t> sent{0}, received{0}, closed{0}, send_errors{0};
+  std::thread thread;
 };
+
+void AtomicMax(std::atomic<double>& a, double v) {
+  double cur = a.load(std::memory_order_relaxed);
+  while (v > cur && !a.compare_exchange_weak(cur, v, std::memory_order_relaxed)) {
+  }
+}
+
+// Writes what fits; keeps the rest for EPOLLOUT. False once the socket is dead.
+bool Flush(ClientThread& t, Stream& s) {
+  while (!s.tx.empty()) {
+    ssize_t n = ::send(s.fd, s.tx.data(), s.tx.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      s.tx.erase(0, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLOUT;
+      ev.data.ptr = &s;
+      epoll_ctl(t.epfd, EPOLL_CTL_MOD, s.fd, &ev);
+      return true;
+    }
+    return false;
+  }
+  return true;
+}
+
+void SendText(ClientThread& t, Stream& s, std::string_view text) {
+  if (s.closed) return;
+  const bool was_empty = s.tx.empty();
+  AppendClientFrame(s.tx, text);
+  if (!was_empty) return;  // waiting for EPOLLOUT already
+  if (!Flush(t, s)) {
+    s.closed = true;
+    t.send_errors.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void OnMessage(ClientThread& t, Stream& s, std::string_view text) {
+  const auto now = Clock::now();
+  if (infini::FindMediaPayload(text)) {
+    t.received.fetch_add(1, std::memory_order_relaxed);
+    ++s.frames_in;
+    if (s.utterance_frames == 0 || now - s.utterance_start > std::chrono::seconds(30)) {
+      s.utterance_start = now;
+      s.utterance_frames = 0;
+    }
+    const double lag = std::chrono::duration<double, std::milli>(
+                           now - (s.utterance_start + std::chrono::milliseconds(20 * s.utterance_frames))).count();
+    AtomicMax(t.worst_lag_ms, lag);
+    ++s.utterance_frames;
+  } else if (text.find("\"mark\"") != std::string_view::npos) {
+    s.utterance_frames = 0;  // the utterance ended; the next starts its own schedule
+    auto m = infini::ParseMediaStreamMessage(text);
+    if (m.ok())  // echo it, as Twilio does once the audio before it has played
+      SendText(t, s, fmt::format(R"({{"event":"mark","sequenceNumber":"{}","streamSid":"{}","mark":{{"name":"{}"}}}})",
+                                 ++s.seq, s.sid, m->mark_name));
+  } else if (text.find("\"clear\"") != std::string_view::npos) {
+    s.utterance_frames = 0;
+  }
+}
+
+// Parses the server's (unmasked) frames out of s.rx.
+void OnReadable(ClientThread& t, Stream& s) {
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::recv(s.fd, buf, sizeof buf, 0);
+    if (n > 0) {
+      s.rx.append(buf, static_cast<size_t>(n));
+      if (static_cast<size_t>(n) < sizeof buf) break;
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    s.closed = true;  // EOF or error
+    break;
+  }
+  size_t at = 0;
+  while (s.rx.size() - at >= 2) {
+    const auto* p = reinterpret_cast<const uint8_t*>(s.rx.data() + at);
+    const bool fin = p[0] & 0x80;
+    const uint8_t op = p[0] & 0x0f;
+    uint64_t len = p[1] & 0x7f;
+    size_t head = 2;
+    if (len == 126) {
+      if (s.rx.size() - at < 4) break;
+      len = (uint64_t{p[2]} << 8) | p[3];
+      head = 4;
+    } else if (len == 127) {
+      if (s.rx.size() - at < 10) break;
+      len = 0;
+      for (int i = 0; i < 8; ++i) len = (len << 8) | p[2 + i];
+      head = 10;
+    }
+    if (p[1] & 0x80) head += 4;  // (a server must not mask; tolerate it)
+    if (s.rx.size() - at < head + len) break;
+    std::string_view payload(s.rx.data() + at + head, len);
+    at += head + len;
+    if (op == 0x8) {
+      s.closed = true;
+      break;
+    }
+    if (op == 0x9) {
+      std::string pong;
+      AppendClientFrame(pong, payload, 0xA);
+      s.tx += pong;
+      (void)Flush(t, s);
+      continue;
+    }
+    if (op == 0xA) continue;
+    if (op == 0x1 || op == 0x2 || op == 0x0) {
+      if (fin && s.message.empty()) {
+        if (op != 0x2) OnMessage(t, s, payload);
+      } else {
+        s.message.append(payload);
+        if (fin) {
+          OnMessage(t, s, s.message);
+          s.message.clear();
+        }
+      }
+    }
+  }
+  s.rx.erase(0, at);
+}
+
+void RunClientThread(ClientThread& t, std::atomic<bool>& stop, const std::string& payload) {
+  epoll_event events[256];
+  auto next = Clock::now();
+  int64_t tick = 0;
+  std::string msg;
+  while (!stop.load(std::memory_order_relaxed)) {
+    const auto now = Clock::now();
+    if (now >= next) {
+      AtomicMax(t.send_lag_ms, std::chrono::duration<double, std::milli>(now - next).count());
+      next += std::chrono::milliseconds(1);
+      if (now - next > std::chrono::seconds(1)) next = now;  // (stalled: do not burst to catch up)
+      {
+        std::lock_guard l(t.mu);
+        for (Stream* s : t.incoming) t.streams.push_back(s);
+        t.incoming.clear();
+      }
+      const size_t slot = static_cast<size_t>(tick++ % 20);
+      for (size_t i = slot; i < t.streams.size(); i += 20) {
+        Stream& s = *t.streams[i];
+        if (s.closed) continue;
+        ++s.seq;
+        ++s.chunk;
+        msg.clear();
+        fmt::format_to(std::back_inserter(msg),
+                       R"({{"event":"media","sequenceNumber":"{}","media":{{"track":"inbound","chunk":"{}","timestamp":"{}","payload":"{}"}},"streamSid":"{}"}})",
+                       s.seq, s.chunk, (s.chunk - 1) * 20, payload, s.sid);
+        SendText(t, s, msg);
+        if (!s.closed) t.sent.fetch_add(1, std::memory_order_relaxed);
+      }
+      continue;
+    }
+    const auto wait_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(next - now).count();
+    timespec wait{static_cast<time_t>(wait_ns / 1000000000), static_cast<long>(wait_ns % 1000000000)};
+    const int n = epoll_pwait2(t.epfd, events, 256, &wait, nullptr);
+    for (int i = 0; i < n; ++i) {
+      auto* s = static_cast<Stream*>(events[i].data.ptr);
+      if (s->closed) continue;
+      if (events[i].events & EPOLLOUT) {
+        if (Flush(t, *s) && s->tx.empty()) {
+          epoll_event ev{};
+          ev.events = EPOLLIN;
+          ev.data.ptr = s;
+          epoll_ctl(t.epfd, EPOLL_CTL_MOD, s->fd, &ev);
+        }
+      }
+      if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) OnReadable(t, *s);
+      if (s->closed) {
+        t.closed.fetch_add(1, std::memory_order_relaxed);
+        epoll_ctl(t.epfd, EPOLL_CTL_DEL, s->fd, nullptr);
+      }
+    }
+  }
+}
+
+// TCP connect + WebSocket upgrade, blocking (bounded), then non-blocking for the epoll loop.
+infini::Status ConnectStream(Stream& s, int port, const std::string& path) {
+  s.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s.fd < 0) return infini::Status::Unavailable(fmt::format("socket: {}", std::strerror(errno)));
+  timeval tv{10, 0};
+  setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(s.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  int one = 1;
+  setsockopt(s.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  if (::connect(s.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+    return infini::Status::Unavailable(fmt::format("connect: {}", std::strerror(errno)));
+  const std::string req = fmt::format(
+      "GET {} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+      path, port);
+  if (::send(s.fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
+    return infini::Status::Unavailable("upgrade request not sent");
+  std::string head;
+  char buf[4096];
+  size_t end = std::string::npos;
+  while ((end = head.find("\r\n\r\n")) == std::string::npos) {
+    ssize_t n = ::recv(s.fd, buf, sizeof buf, 0);
+    if (n <= 0) return infini::Status::Unavailable("no upgrade response (timeout or closed)");
+    head.append(buf, static_cast<size_t>(n));
+  }
+  if (head.rfind("HTTP/1.1 101", 0) != 0)
+    return infini::Status::Unavailable("upgrade refused: " + head.substr(0, head.find("\r\n")));
+  s.rx = head.substr(end + 4);
+  fcntl(s.fd, F_SETFL, fcntl(s.fd, F_GETFL) | O_NONBLOCK);
+  return infini::Status::OK();
+}
+
+// GET /healthz of the host (its pipeline counters), or "" if it does not answer.
+std::string HostHealth(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  timeval tv{3, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    const std::string req = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  auto body = out.find("\r\n\r\n");
+  return body == std::string::npos ? std::string() : out.substr(body + 4);
+}
 
 std::vector<int> ParseLevels(const std::string& s) {
   std::vector<int> out;
@@ -125,19 +397,34 @@ std::vector<int> ParseLevels(const std::string& s) {
   return out;
 }
 
+double LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  double l = 0;
+  in >> l;
+  return l;
+}
+
+int64_t JsonInt(const std::string& json, const std::string& key) {
+  auto at = json.find("\"" + key + "\":");
+  if (at == std::string::npos) return -1;
+  return std::strtoll(json.c_str() + at + key.size() + 3, nullptr, 10);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<int> levels = {100, 500, 1000, 2000, 4000};
   double window_s = 5;
-  int loops_n = 2;
+  int threads_n = 1, workers = 1, pipeline_rate = 16000;
   std::string host_cmd, url;
   pid_t pid = -1;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--levels") levels = ParseLevels(v);
     else if (k == "--window") window_s = std::stod(v);
-    else if (k == "--loops") loops_n = std::max(1, std::stoi(v));
+    else if (k == "--threads" || k == "--loops") threads_n = std::max(1, std::stoi(v));
+    else if (k == "--workers") workers = std::max(1, std::stoi(v));
+    else if (k == "--pipeline-rate") pipeline_rate = std::stoi(v);
     else if (k == "--host-cmd") host_cmd = v;
     else if (k == "--url") url = v;
     else if (k == "--pid") pid = std::stoi(v);
@@ -153,13 +440,15 @@ int main(int argc, char** argv) {
   setrlimit(RLIMIT_NOFILE, &rl);
 
   pid_t child = -1;
+  int port = 0;
   if (url.empty()) {
-    const int port = FreePort();
+    port = FreePort();
     if (host_cmd.empty()) {
       // `infini serve` with null speech, pinned to CPU 1 (this client pins itself to CPU 0).
       const std::string config = "/tmp/bench_concurrency_host_" + std::to_string(getpid()) + ".json";
-      std::ofstream(config) << R"({"recognizer":"null","synthesizer":{"name":"silence"},"workers":1,)"
-                            << R"("idle_timeout_ms":600000,"businesses":[")" INFINI_SOURCE_DIR "/examples/businesses/hvac.json\"]}";
+      std::ofstream(config) << R"({"recognizer":"null","synthesizer":{"name":"silence"},"workers":)" << workers
+                            << R"(,"twilio_pipeline_rate":)" << pipeline_rate
+                            << R"(,"idle_timeout_ms":600000,"businesses":[")" INFINI_SOURCE_DIR "/examples/businesses/hvac.json\"]}";
       host_cmd = "taskset -c 1 " + std::string(INFINI_BINARY_DIR) + "/infini serve --port {port} --config " + config;
       cpu_set_t mine;
       CPU_ZERO(&mine);
@@ -185,183 +474,141 @@ int main(int argc, char** argv) {
       kill(child, SIGKILL);
       return 1;
     }
-    url = "ws://127.0.0.1:" + std::to_string(port);
+  } else {
+    auto colon = url.rfind(':');
+    port = colon == std::string::npos ? 0 : std::atoi(url.c_str() + colon + 1);
   }
-  if (pid <= 0) {
-    std::fprintf(stderr, "give --pid of the host with --url, so its CPU can be read\n");
+  if (pid <= 0 || port <= 0) {
+    std::fprintf(stderr, "give --url ws://127.0.0.1:PORT and --pid of the host, so its CPU can be read\n");
     return 2;
   }
-  const std::string stream_url = url + "/twilio/stream";
-
-  std::vector<std::shared_ptr<infini::net::WebSocketLoop>> loops;
-  for (int i = 0; i < loops_n; ++i) {
-    auto l = infini::net::WebSocketLoop::Create();
-    if (!l.ok()) return 1;
-    loops.push_back(std::move(l).value());
-  }
-  std::vector<std::unique_ptr<Stream>> streams;
-  std::mutex streams_mu;
-  Totals totals;
-  std::atomic<bool> stop{false};
-  std::atomic<double> send_lag_worst{0};
 
   // μ-law of a quiet noise floor (not digital silence: the VAD's noise tracker does real work).
   std::vector<int16_t> pcm(160);
   for (size_t i = 0; i < pcm.size(); ++i) pcm[i] = static_cast<int16_t>((i * 37 % 19) - 9);
   const std::string payload = infini::Base64Encode(infini::g711::EncodeUlaw(pcm));
 
-  // Pacers: each tick (1 ms) sends to the 1/20 of streams whose slot it is, so the
-  // 50 messages/s per stream are spread evenly instead of bursting every 20 ms.
-  std::vector<std::thread> pacers;
-  for (int p = 0; p < loops_n; ++p) {
-    pacers.emplace_back([&, p] {
-      auto next = Clock::now();
-      int64_t tick = 0;
-      std::string msg;
-      std::vector<Stream*> mine;
-      while (!stop.load()) {
-        std::this_thread::sleep_until(next);
-        const double lag = std::chrono::duration<double, std::milli>(Clock::now() - next).count();
-        if (lag > send_lag_worst.load()) send_lag_worst.store(lag);
-        next += std::chrono::milliseconds(1);
-        {
-          std::lock_guard l(streams_mu);
-          mine.clear();
-          const size_t step = static_cast<size_t>(loops_n);
-          for (size_t j = static_cast<size_t>(tick % 20);; j += 20) {
-            const size_t i = static_cast<size_t>(p) + step * j;
-            if (i >= streams.size()) break;
-            mine.push_back(streams[i].get());
-          }
-        }
-        ++tick;
-        for (Stream* s : mine) {
-          ++s->seq;
-          ++s->chunk;
-          msg.clear();
-          fmt::format_to(std::back_inserter(msg),
-                         R"({{"event":"media","sequenceNumber":"{}","media":{{"track":"inbound","chunk":"{}","timestamp":"{}","payload":"{}"}},"streamSid":"{}"}})",
-                         s->seq, s->chunk, (s->chunk - 1) * 20, payload, s->sid);
-          if (s->ws->SendText(msg).ok()) ++totals.sent;
-          std::vector<std::string> marks;
-          {
-            std::lock_guard l(s->mu);
-            marks.swap(s->marks);
-          }
-          for (const auto& m : marks)
-            (void)s->ws->SendText(fmt::format(R"({{"event":"mark","sequenceNumber":"{}","streamSid":"{}","mark":{{"name":"{}"}}}})",
-                                              ++s->seq, s->sid, m));
-        }
-      }
-    });
+  std::atomic<bool> stop{false};
+  std::vector<std::unique_ptr<ClientThread>> threads;
+  for (int i = 0; i < threads_n; ++i) {
+    auto t = std::make_unique<ClientThread>();
+    t->epfd = epoll_create1(EPOLL_CLOEXEC);
+    ClientThread* raw = t.get();
+    t->thread = std::thread([raw, &stop, &payload] { RunClientThread(*raw, stop, payload); });
+    threads.push_back(std::move(t));
   }
+  std::vector<std::unique_ptr<Stream>> streams;
 
-  std::printf("\n%8s %8s %8s %8s %10s %10s %10s %11s %9s %8s\n", "streams", "host CPU", "user", "kernel",
-              "us/frame", "worst lag", "send lag", "RSS/call", "host RSS", "client");
-  std::printf("%8s %8s %8s %8s %10s %10s %10s %11s %9s %8s\n", "", "(1 core)", "", "", "(host)", "(outbound)",
-              "(client)", "", "", "CPU");
+  std::printf("machine: %u cores, load average %.2f before the run\n", std::thread::hardware_concurrency(), LoadAverage());
+  std::printf("\n%7s %8s %7s %7s %9s %8s %10s %8s %8s %9s %9s %9s %7s %6s\n", "streams", "host CPU", "user", "kernel",
+              "us/frame", "out/s", "worst lag", "backlog", "dropped", "send lag", "RSS/call", "host RSS", "client", "load");
+  std::printf("%7s %8s %7s %7s %9s %8s %10s %8s %8s %9s %9s %9s %7s %6s\n", "", "(1 core)", "", "", "(host)", "(frames)",
+              "(outbound)", "(frames)", "(frames)", "(client)", "", "", "CPU", "avg");
   ProcTimes base = ReadProc(pid);
   long rss_prev = base.rss_kb;
   size_t n_prev = 0;
   std::string failure;
+  int64_t dropped_prev = std::max<int64_t>(0, JsonInt(HostHealth(port), "frames_dropped"));
   for (int level : levels) {
-    // Open streams up to `level`.
     while (static_cast<int>(streams.size()) < level) {
       auto s = std::make_unique<Stream>();
-      s->sid = fmt::format("MZ{:032x}", streams.size() + 1);
-      Stream* raw = s.get();
-      infini::net::WebSocketClientOptions o;
-      o.url = stream_url;
-      o.connect_timeout_ms = 10000;
-      o.on_text = [raw, &totals](std::string_view text) {
-        const auto now = Clock::now();
-        if (infini::FindMediaPayload(text)) {
-          ++totals.received;
-          ++raw->frames_in;
-          if (raw->utterance_frames == 0 || now - raw->utterance_start > std::chrono::seconds(30)) {
-            raw->utterance_start = now;
-            raw->utterance_frames = 0;
-          }
-          const double lag = std::chrono::duration<double, std::milli>(
-                                 now - (raw->utterance_start + std::chrono::milliseconds(20 * raw->utterance_frames))).count();
-          raw->worst_lag_ms = std::max(raw->worst_lag_ms, lag);
-          ++raw->utterance_frames;
-        } else if (text.find("\"mark\"") != std::string_view::npos) {
-          auto m = infini::ParseMediaStreamMessage(text);
-          raw->utterance_frames = 0;  // the utterance ended; the next starts its own schedule
-          if (m.ok()) {
-            std::lock_guard l(raw->mu);
-            raw->marks.push_back(m->mark_name);
-          }
-        } else if (text.find("\"clear\"") != std::string_view::npos) {
-          raw->utterance_frames = 0;
-        }
-      };
-      auto ws = infini::net::WebSocketClient::Connect(o, loops[streams.size() % loops.size()]);
-      if (!ws.ok()) {
-        failure = fmt::format("stream {}: {}", streams.size() + 1, ws.status().ToString());
+      const size_t n = streams.size() + 1;
+      s->sid = fmt::format("MZ{:032x}", n);
+      if (auto st = ConnectStream(*s, port, "/twilio/stream"); !st.ok()) {
+        failure = fmt::format("stream {}: {}", n, st.ToString());
+        if (s->fd >= 0) ::close(s->fd);
         break;
       }
-      s->ws = std::move(ws).value();
+      // connected + start go out before the stream joins its thread (blocking socket writes).
+      std::string hello;
       infini::MediaStreamMessage c;
       c.event = infini::MediaStreamMessage::Event::kConnected;
-      (void)s->ws->SendText(infini::FormatMediaStreamMessage(c));
+      AppendClientFrame(hello, infini::FormatMediaStreamMessage(c));
       infini::MediaStreamMessage st;
       st.event = infini::MediaStreamMessage::Event::kStart;
       st.stream_sid = s->sid;
       st.sequence_number = ++s->seq;
       st.account_sid = "AC" + std::string(32, '0');
-      st.call_sid = fmt::format("CA{:032x}", streams.size() + 1);
+      st.call_sid = fmt::format("CA{:032x}", n);
       st.tracks = {"inbound"};
       st.custom_parameters = {{"caller", "+15125550000"}};
-      (void)s->ws->SendText(infini::FormatMediaStreamMessage(st));
-      std::lock_guard l(streams_mu);
+      AppendClientFrame(hello, infini::FormatMediaStreamMessage(st));
+      (void)::send(s->fd, hello.data(), hello.size(), MSG_NOSIGNAL);
+      ClientThread& t = *threads[streams.size() % threads.size()];
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.ptr = s.get();
+      epoll_ctl(t.epfd, EPOLL_CTL_ADD, s->fd, &ev);
+      {
+        std::lock_guard l(t.mu);
+        t.incoming.push_back(s.get());
+      }
       streams.push_back(std::move(s));
     }
     if (!failure.empty()) break;
     // Warm up (greetings play), then measure.
     std::this_thread::sleep_for(std::chrono::seconds(2));
-    for (auto& s : streams) s->worst_lag_ms = 0;  // (racy reset of a max: good enough for a bench)
-    send_lag_worst.store(0);
+    for (auto& t : threads) {
+      t->worst_lag_ms.store(0);
+      t->send_lag_ms.store(0);
+    }
+    const int64_t out0 = JsonInt(HostHealth(port), "frames_out");
     ProcTimes t0 = ReadProc(pid);
     struct rusage r0;
     getrusage(RUSAGE_SELF, &r0);
-    const int64_t sent0 = totals.sent.load();
+    int64_t sent0 = 0;
+    for (auto& t : threads) sent0 += t->sent.load();
     const auto w0 = Clock::now();
     std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(window_s * 1000)));
     const double wall = std::chrono::duration<double>(Clock::now() - w0).count();
     ProcTimes t1 = ReadProc(pid);
     struct rusage r1;
     getrusage(RUSAGE_SELF, &r1);
-    const int64_t frames = totals.sent.load() - sent0;
+    const std::string health = HostHealth(port);
+    int64_t frames = -sent0, closed = 0;
+    double worst = 0, send_lag = 0;
+    for (auto& t : threads) {
+      frames += t->sent.load();
+      closed += t->closed.load() + t->send_errors.load();
+      worst = std::max(worst, t->worst_lag_ms.load());
+      send_lag = std::max(send_lag, t->send_lag_ms.load());
+    }
     if (t1.rss_kb == 0) {
       failure = "host process exited";
       break;
     }
+    const int64_t in = JsonInt(health, "frames_in"), handled = JsonInt(health, "frames_handled"),
+                  dropped = JsonInt(health, "frames_dropped"), out1 = JsonInt(health, "frames_out");
+    const double out_per_s = out0 >= 0 && out1 >= 0 ? static_cast<double>(out1 - out0) / wall : -1;
     const double user = t1.user_s - t0.user_s, kernel = t1.kernel_s - t0.kernel_s;
     auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
     const double client_cpu = (tv(r1.ru_utime) - tv(r0.ru_utime) + tv(r1.ru_stime) - tv(r0.ru_stime)) / wall;
-    double worst = 0;
-    for (auto& s : streams) worst = std::max(worst, s->worst_lag_ms);
     const double rss_per_call_kb = static_cast<double>(t1.rss_kb - rss_prev) / static_cast<double>(streams.size() - n_prev);
-    std::printf("%8zu %7.1f%% %7.1f%% %7.1f%% %10.1f %7.1f ms %7.1f ms %8.0f KB %6ld MB %7.0f%%\n", streams.size(),
-                100 * (user + kernel) / wall, 100 * user / wall, 100 * kernel / wall,
-                frames ? (user + kernel) * 1e6 / static_cast<double>(frames) : 0.0, worst, send_lag_worst.load(),
-                rss_per_call_kb, t1.rss_kb / 1024, 100 * client_cpu);
+    std::printf("%7zu %7.1f%% %6.1f%% %6.1f%% %9.1f %8.0f %7.1f ms %8s %8s %6.1f ms %6.0f KB %6ld MB %6.0f%% %6.2f\n",
+                streams.size(), 100 * (user + kernel) / wall, 100 * user / wall, 100 * kernel / wall,
+                frames ? (user + kernel) * 1e6 / static_cast<double>(frames) : 0.0, out_per_s, worst,
+                in >= 0 && handled >= 0 ? std::to_string(in - handled - std::max<int64_t>(0, dropped)).c_str() : "?",
+                dropped >= 0 ? std::to_string(dropped - dropped_prev).c_str() : "?", send_lag, rss_per_call_kb,
+                t1.rss_kb / 1024, 100 * client_cpu, LoadAverage());
     std::fflush(stdout);
+    if (dropped >= 0) dropped_prev = dropped;
+    if (closed > 0) {
+      failure = fmt::format("{} stream(s) closed by the host or failed to send", closed);
+      break;
+    }
     rss_prev = t1.rss_kb;
     n_prev = streams.size();
-    (void)base;
   }
   stop.store(true);
-  for (auto& t : pacers) t.join();
-  {
-    std::lock_guard l(streams_mu);
-    for (auto& s : streams) s->ws.reset();
-  }
+  for (auto& t : threads) t->thread.join();
+  for (auto& s : streams) ::close(s->fd);
   if (!failure.empty()) std::printf("stopped: %s\n", failure.c_str());
-  std::printf("(host CPU: share of one core over a %.0f s window; us/frame: host CPU per inbound media message;\n"
-              " RSS/call: host RSS growth per stream added at that level)\n", window_s);
+  std::printf("(host CPU: share of one core over a %.0f s window, user and kernel from /proc/<pid>/stat; us/frame: host\n"
+              " CPU per inbound media message (outbound work included: out/s = paced frames the host sent); worst lag: host's paced outbound audio against its 20 ms schedule;\n"
+              " backlog: frames received by the host's network thread and not yet through the pipeline at the window's\n"
+              " end; dropped: inbound frames the host discarded in the window (pipeline > 1000 events behind);\n"
+              " send lag: this client's own tick lateness; RSS/call: host RSS growth per stream added at that level)\n",
+              window_s);
   if (child > 0) {
     kill(child, SIGTERM);
     for (int i = 0; i < 100 && waitpid(child, nullptr, WNOHANG) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));

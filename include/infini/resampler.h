@@ -7,7 +7,8 @@
 //
 // State is kept across Process() calls, so a stream cut into 20 ms frames sounds
 // the same as the whole signal resampled at once. One instance per stream; not
-// thread-safe. Backends: libsoxr and libsamplerate (see ResamplerBackend).
+// thread-safe. Backends: libsoxr, libsamplerate, and a half-band FIR for exact 2:1 ratios
+// (see ResamplerBackend).
 #pragma once
 
 #include <cstdint>
@@ -23,10 +24,17 @@ enum class ResamplerBackend {
   kDefault,        // the fastest at speech quality on our benchmark (bench/bench_resampler)
   kSoxr,           // libsoxr
   kLibsamplerate,  // libsamplerate (SINC_FASTEST)
+  // Exactly 2:1 (8000<->16000, 24000<->48000) only: a linear-phase half-band FIR (Kaiser
+  // windowed sinc, polyphase: half the taps are zero and the center one is 1/2), ~0.5 µs per
+  // 20 ms frame with ~100 bytes of state, holding back 2 ms at most. For thousands of concurrent
+  // calls: soxr's per-instance DFT buffers cost ~4 µs per frame once they no longer fit the
+  // caches (bench_concurrency). Other ratios: InvalidArgument.
+  kHalfband,
 };
 
 // Filter quality. soxr: kLow=LQ, kMedium=MQ, kHigh=HQ; libsamplerate: kLow=SINC_FASTEST,
-// kMedium=SINC_MEDIUM_QUALITY, kHigh=SINC_BEST_QUALITY.
+// kMedium=SINC_MEDIUM_QUALITY, kHigh=SINC_BEST_QUALITY; half-band: 63, 95, 127 taps (transition
+// band ~1.1, 0.75, 0.55 kHz wide around a quarter of the higher rate; stopband < -70 dB).
 enum class ResamplerQuality { kLow, kMedium, kHigh };
 
 struct ResamplerOptions {

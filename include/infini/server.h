@@ -98,7 +98,10 @@ struct ServerStats {
   int64_t calls_started = 0;
   int64_t calls_ended = 0;
   int64_t bad_messages = 0;     // malformed/unknown frames (each logged)
-  int64_t frames_in = 0;
+  int64_t frames_in = 0;         // inbound audio frames the network thread took off sockets
+  int64_t frames_handled = 0;    // ... that went through a call's pipeline (in - handled = backlog)
+  int64_t frames_dropped = 0;    // ... discarded because that call's pipeline was too far behind
+                                 // (each logged; the call gets an "audio_dropped" action)
   int64_t frames_out = 0;
 };
 

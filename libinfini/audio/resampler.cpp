@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fmt/format.h>
 
 namespace infini {
@@ -17,6 +18,7 @@ const char* ResamplerBackendName(ResamplerBackend backend) {
     case ResamplerBackend::kDefault: return "default";
     case ResamplerBackend::kSoxr: return "soxr";
     case ResamplerBackend::kLibsamplerate: return "libsamplerate";
+    case ResamplerBackend::kHalfband: return "halfband";
   }
   return "?";
 }
@@ -146,6 +148,152 @@ class SrcResampler final : public Resampler {
   std::vector<float> in_f_, out_f_;
 };
 
+// 2:1 up or down with a half-band FIR h (length 4T-1, h[0] = 1/2, h[even != 0] = 0), so only
+// the T odd taps on each side are stored (`c_`, symmetric). Works in float on a buffer of
+// pending input; the same samples in any chunking give the same output.
+class HalfbandResampler final : public Resampler {
+ public:
+  explicit HalfbandResampler(const ResamplerOptions& options) : options_(options) {}
+
+  Status Init() {
+    up_ = options_.to_hz == 2 * options_.from_hz;
+    if (!up_ && options_.from_hz != 2 * options_.to_hz)
+      return Status::InvalidArgument(fmt::format("resampler: the halfband backend does only 2:1 ratios, not {} Hz -> {} Hz",
+                                                 options_.from_hz, options_.to_hz));
+    taps_ = options_.quality == ResamplerQuality::kLow ? 16 : options_.quality == ResamplerQuality::kMedium ? 24 : 32;
+    // Kaiser-windowed sinc at half band: h[k] = sinc(k/2)/2 * w(k), k odd, |k| <= 2T-1.
+    const double beta = 7.5, m = 2.0 * taps_;
+    c_.resize(static_cast<size_t>(taps_));
+    double sum = 0;
+    for (int j = 0; j < taps_; ++j) {
+      const double k = 2.0 * j + 1;
+      const double x = M_PI * k / 2;
+      const double r = k / m;
+      const double w = std::cyl_bessel_i(0.0, beta * std::sqrt(1 - r * r)) / std::cyl_bessel_i(0.0, beta);
+      c_[static_cast<size_t>(j)] = static_cast<float>(std::sin(x) / x / 2 * w);
+      sum += 2 * c_[static_cast<size_t>(j)];
+    }
+    // Odd taps must sum to 1/2 (DC gain 1 with the center tap); windowing leaves a tiny error.
+    for (auto& c : c_) c = static_cast<float>(c * 0.5 / sum);
+    if (up_)
+      for (auto& c : c_) c *= 2;  // zero-stuffing halves the level: the interpolator has gain 2
+    Reset();
+    return Status::OK();
+  }
+
+  Status Process(std::span<const int16_t> in, std::vector<int16_t>& out) override {
+    const size_t base = buf_.size();
+    buf_.resize(base + in.size());
+    for (size_t i = 0; i < in.size(); ++i) buf_[base + i] = static_cast<float>(in[i]);
+    Run(out);
+    return Status::OK();
+  }
+
+  Status Flush(std::vector<int16_t>& out) override {
+    buf_.insert(buf_.end(), static_cast<size_t>(up_ ? taps_ : 2 * taps_), 0.f);
+    Run(out);
+    return Status::OK();
+  }
+
+  void Reset() override {
+    // History of zeros: the first output sample is the first input sample's (after the delay).
+    buf_.assign(static_cast<size_t>(up_ ? taps_ - 1 : 2 * taps_ - 1), 0.f);
+    pos_ = buf_.size();
+  }
+  const ResamplerOptions& options() const override { return options_; }
+
+ private:
+  static int16_t Clamp(float v) {
+    v = std::min(std::max(v, -32768.f), 32767.f);
+    return static_cast<int16_t>(v >= 0 ? v + 0.5f : v - 0.5f);  // round half away from zero
+  }
+
+  // acc[i] = sum_j c[j] * (lo0[i - j] + hi0[i + j]) for i < n: blocks of 8 outputs kept in
+  // (GCC/Clang vector-extension) registers across all taps, so there is no dependency chain
+  // per output and no store per tap.
+  using F4 = float __attribute__((vector_size(16)));
+  static F4 Load4(const float* p) {
+    F4 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  void Fir(const float* lo0, const float* hi0, size_t n, float* acc) const {
+    const size_t t = static_cast<size_t>(taps_);
+    const float* c = c_.data();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      F4 a0 = {0, 0, 0, 0}, a1 = {0, 0, 0, 0};
+      for (size_t j = 0; j < t; ++j) {
+        const float* lo = lo0 + i - j;
+        const float* hi = hi0 + i + j;
+        const F4 cj = {c[j], c[j], c[j], c[j]};
+        a0 += cj * (Load4(lo) + Load4(hi));
+        a1 += cj * (Load4(lo + 4) + Load4(hi + 4));
+      }
+      std::memcpy(acc + i, &a0, sizeof a0);
+      std::memcpy(acc + i + 4, &a1, sizeof a1);
+    }
+    for (; i < n; ++i) {
+      float a = 0;
+      for (size_t j = 0; j < t; ++j) a += c[j] * (lo0[i - j] + hi0[i + j]);
+      acc[i] = a;
+    }
+  }
+
+  void Run(std::vector<int16_t>& out) {
+    const size_t t = static_cast<size_t>(taps_);
+    if (up_) {
+      // Input p gives output 2p (the sample itself) and 2p+1 (between p and p+1: the odd taps
+      // over p-j and p+1+j), once the taps reach p+T.
+      if (pos_ + t >= buf_.size()) return;
+      const size_t n = buf_.size() - t - pos_;
+      acc_.resize(n);
+      const float* b = buf_.data();
+      Fir(b + pos_, b + pos_ + 1, n, acc_.data());
+      const size_t at = out.size();
+      out.resize(at + 2 * n);
+      int16_t* o = out.data() + at;
+      for (size_t i = 0; i < n; ++i) {
+        o[2 * i] = Clamp(b[pos_ + i]);
+        o[2 * i + 1] = Clamp(acc_[i]);
+      }
+      pos_ += n;
+      const size_t keep_from = pos_ - (t - 1);
+      buf_.erase(buf_.begin(), buf_.begin() + static_cast<long>(keep_from));
+      pos_ -= keep_from;
+    } else {
+      // Output i is centered on input pos_ + 2i; its odd taps reach 2T-1 input samples either
+      // side. Those are every other sample from q = pos_ - (2T-1): taken apart into odd_
+      // (odd_[k] = b[q + 2k]), tap j of output i reads odd_[T-1+i-j] and odd_[T+i+j].
+      const size_t reach = 2 * t - 1;
+      if (pos_ + reach >= buf_.size()) return;
+      const size_t n = (buf_.size() - reach - pos_ + 1) / 2;
+      const float* b = buf_.data();
+      const size_t q = pos_ - reach;
+      odd_.resize(n + 2 * t - 1);
+      for (size_t k = 0; k < odd_.size(); ++k) odd_[k] = b[q + 2 * k];
+      acc_.resize(n);
+      Fir(odd_.data() + t - 1, odd_.data() + t, n, acc_.data());
+      const size_t at = out.size();
+      out.resize(at + n);
+      for (size_t i = 0; i < n; ++i) out[at + i] = Clamp(0.5f * b[pos_ + 2 * i] + acc_[i]);
+      pos_ += 2 * n;
+      const size_t keep_from = pos_ - reach;
+      buf_.erase(buf_.begin(), buf_.begin() + static_cast<long>(keep_from));
+      pos_ -= keep_from;
+    }
+  }
+
+  ResamplerOptions options_;
+  bool up_ = true;
+  int taps_ = 16;            // odd taps on each side
+  std::vector<float> c_;     // c_[j]: tap at distance 2j+1 (output-rate samples)
+  std::vector<float> buf_;   // history + pending input
+  std::vector<float> acc_;   // one block's odd-tap sums
+  std::vector<float> odd_;   // (down) every other input sample of the block
+  size_t pos_ = 0;           // next center sample in buf_
+};
+
 }  // namespace
 
 Result<std::unique_ptr<Resampler>> Resampler::Create(const ResamplerOptions& options) {
@@ -156,6 +304,11 @@ Result<std::unique_ptr<Resampler>> Resampler::Create(const ResamplerOptions& opt
   }
   ResamplerOptions resolved = options;
   if (resolved.backend == ResamplerBackend::kDefault) resolved.backend = ResamplerBackend::kSoxr;
+  if (resolved.backend == ResamplerBackend::kHalfband) {
+    auto r = std::make_unique<HalfbandResampler>(resolved);
+    INFINI_RETURN_IF_ERROR(r->Init());
+    return std::unique_ptr<Resampler>(std::move(r));
+  }
   if (resolved.backend == ResamplerBackend::kSoxr) {
     auto r = std::make_unique<SoxrResampler>(resolved);
     INFINI_RETURN_IF_ERROR(r->Init());

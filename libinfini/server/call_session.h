@@ -130,6 +130,8 @@ struct SessionContext {
   std::atomic<int64_t>* calls_started = nullptr;
   std::atomic<int64_t>* calls_ended = nullptr;
   std::atomic<int64_t>* frames_out = nullptr;
+  std::atomic<int64_t>* frames_handled = nullptr;
+  std::atomic<int64_t>* frames_dropped = nullptr;
   // Live sessions by provider call id (Twilio CallSid) so status callbacks find their row.
   std::function<void(const std::string& call_sid, int64_t row, bool live)> register_sid;
 };
@@ -203,7 +205,11 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   std::mutex mu_;
   std::deque<InEvent> inbox_;
   bool scheduled_ = false;
-  size_t dropped_ = 0;
+  // Inbound audio dropped because the pipeline was kMaxInboxEvents behind (a blocked provider):
+  // logged, counted, and recorded on the call row as an "audio_dropped" action at the end.
+  static constexpr size_t kMaxInboxEvents = 1000;  // ~20 s of 20 ms frames
+  int64_t dropped_ = 0;
+  std::chrono::steady_clock::time_point drop_first_{}, drop_last_{};
   std::atomic<bool> hung_up_{false};
 
   // Pipeline state: touched only by the strand.

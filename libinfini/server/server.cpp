@@ -160,6 +160,8 @@ class ServerImpl final : public Server {
     ctx_.calls_started = &calls_started_;
     ctx_.calls_ended = &calls_ended_;
     ctx_.frames_out = &frames_out_;
+    ctx_.frames_handled = &frames_handled_;
+    ctx_.frames_dropped = &frames_dropped_;
     ctx_.call_log = [this](const std::string& line) {
       if (options_.on_call_log) {
         options_.on_call_log(line);
@@ -304,6 +306,8 @@ class ServerImpl final : public Server {
     s.calls_ended = calls_ended_.load();
     s.bad_messages = bad_messages_.load();
     s.frames_in = frames_in_.load();
+    s.frames_handled = frames_handled_.load();
+    s.frames_dropped = frames_dropped_.load();
     s.frames_out = frames_out_.load();
     return s;
   }
@@ -663,7 +667,13 @@ class ServerImpl final : public Server {
   HttpResponse Route(const HttpRequest& req) {
     if (req.path == "/twilio/voice") return req.method == "POST" ? TwilioVoice(req) : HttpResponse::Error(405, "POST only");
     if (req.path == "/twilio/status") return req.method == "POST" ? TwilioStatus(req) : HttpResponse::Error(405, "POST only");
-    if (req.path == "/healthz") return HttpResponse::Json(200, json{{"ok", true}, {"active_calls", active_calls_.load()}}.dump());
+    if (req.path == "/healthz")
+      return HttpResponse::Json(200, json{{"ok", true},
+                                          {"active_calls", active_calls_.load()},
+                                          {"frames_in", frames_in_.load()},
+                                          {"frames_handled", frames_handled_.load()},
+                                          {"frames_dropped", frames_dropped_.load()},
+                                          {"frames_out", frames_out_.load()}}.dump());
     for (const auto& [prefix, handler] : mounts_) {
       if (StartsWith(req.path, prefix) &&
           (req.path.size() == prefix.size() || prefix.back() == '/' || req.path[prefix.size()] == '/'))
@@ -1131,7 +1141,7 @@ class ServerImpl final : public Server {
   std::map<std::string, std::pair<int64_t, bool>> sids_;  // CallSid -> (row, stream live)
 
   std::atomic<int64_t> http_requests_{0}, active_calls_{0}, calls_started_{0}, calls_ended_{0}, bad_messages_{0},
-      frames_in_{0}, frames_out_{0};
+      frames_in_{0}, frames_out_{0}, frames_handled_{0}, frames_dropped_{0};
 };
 
 }  // namespace

@@ -339,3 +339,73 @@ TEST_CASE("many broken connections: every call row closed, nothing left running,
   CHECK(Http("POST", url, {{"X-Twilio-Signature", infini::TwilioSignature(url, form, "test-token-123")}},
              FormEncode(form)).status == 200);
 }
+
+namespace {
+// Fault injection: a synthesizer whose first Start() blocks until Open() (a provider that
+// hangs), delegating to the real flite voice otherwise.
+class StallingSynthesizer final : public infini::Synthesizer {
+ public:
+  explicit StallingSynthesizer(infini::Synthesizer& real) : real_(real) {}
+  infini::Result<std::unique_ptr<infini::SynthesisSession>> Start(const infini::SynthesisOptions& o,
+                                                                   infini::FrameCallback cb) override {
+    std::unique_lock<std::mutex> l(mu_);
+    entered_ = true;
+    cv_.wait(l, [&] { return open_; });
+    l.unlock();
+    return real_.Start(o, std::move(cb));
+  }
+  std::vector<std::string> voices() const override { return real_.voices(); }
+  std::string name() const override { return "stalling-" + real_.name(); }
+  bool entered() {
+    std::lock_guard<std::mutex> l(mu_);
+    return entered_;
+  }
+  void Open() {
+    std::lock_guard<std::mutex> l(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  infini::Synthesizer& real_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool entered_ = false, open_ = false;
+};
+}  // namespace
+
+TEST_CASE("a pipeline 1000 events behind drops inbound audio: counted, and recorded on the call row") {
+  StallingSynthesizer stalling(*Providers::Get().tts);
+  auto o = FaultOptions();
+  o.synthesizer_instance = &stalling;
+  auto server = StartServer(o);
+  Client c(server->port(), "/voice");
+  c.Send({{"event", "start"}, {"from", "+15125550199"}});
+  auto started = c.Next("started", 10s);
+  REQUIRE(started.has_value());
+  const int64_t row = std::stoll((*started)["call_id"].get<std::string>());
+  REQUIRE(Eventually([&] { return stalling.entered(); }, 10s));  // the worker is stuck in the greeting
+  const std::string silence(640, '\0');
+  for (int i = 0; i < 1200; ++i) REQUIRE(c.ws().SendBinary(silence).ok());
+  REQUIRE(Eventually([&] { return server->stats().frames_in >= 1200; }, 10s));
+  // The inbox holds 1000 events; the other 200 frames were dropped (and logged).
+  CHECK(server->stats().frames_dropped == 200);
+  stalling.Open();
+  REQUIRE(Eventually([&] { return server->stats().frames_handled == 1000; }, 20s));
+  c.Send({{"event", "hangup"}});
+  REQUIRE(c.Next("end", 20s).has_value());
+  auto actions = server->store().ListActions(row);
+  REQUIRE(actions.ok());
+  bool found = false;
+  for (const auto& a : actions.value()) {
+    if (a.kind != "audio_dropped") continue;
+    found = true;
+    auto d = json::parse(a.detail_json);
+    CHECK(d["frames"] == 200);
+    CHECK(d["audio_ms"] == 4000);
+    CHECK(d["first_at_ms"].get<int64_t>() <= d["last_at_ms"].get<int64_t>());
+  }
+  CHECK(found);
+  const auto st = server->stats();
+  CHECK(st.frames_in == st.frames_handled + st.frames_dropped);
+}
