@@ -302,6 +302,9 @@ void CallSession::Handle(InEvent& e) {
     case InEvent::Kind::kMarkPlayed: if (started_) OnMarkPlayed(e.text); break;
     case InEvent::Kind::kHangup:
       if (close_reason_.empty()) close_reason_ = e.text;
+      // The caller is gone: agent audio still queued (paced, up to a whole prompt) would hold
+      // the end event back for seconds -- long enough for a client to give up on it.
+      outlet_->Clear("");
       OnClosed(e.text);  // the end event goes out before the close
       outlet_->Close(1000, "hangup");
       break;

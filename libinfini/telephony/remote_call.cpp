@@ -699,7 +699,7 @@ Result<RemoteCallResult> RunRemoteScenario(const std::string& scenario_path, con
       wire->Hangup();
       hung_up = true;
       // Give the host a moment to close the call and send its outcome.
-      for (auto t0 = Clock::now(); MsSince(t0) < 3000 && !ended;) {
+      for (auto t0 = Clock::now(); MsSince(t0) < 10000 && !ended;) {
         for (Event& e : inbox.Take(50)) {
           if (e.kind == Event::Kind::kEnd) {
             result.outcome = e.outcome;

@@ -409,3 +409,21 @@ TEST_CASE("a pipeline 1000 events behind drops inbound audio: counted, and recor
   const auto st = server->stats();
   CHECK(st.frames_in == st.frames_handled + st.frames_dropped);
 }
+
+TEST_CASE("native hangup while the agent is speaking: end comes at once, not after the queued prompt") {
+  auto server = StartServer(BaseOptions());  // paced: the greeting is queued and leaves in real time
+  for (int round = 0; round < 3; ++round) {
+    CAPTURE(round);
+    Client c(server->port(), "/voice");
+    c.Send({{"event", "start"}, {"from", "+15125550177"}});
+    REQUIRE(c.Next("started").has_value());
+    REQUIRE(Eventually([&] { return c.binaries() >= 3; }, 20s));  // the greeting (~5 s) is playing
+    c.Send({{"event", "hangup"}});
+    const size_t at_hangup = c.binaries();
+    auto end = c.Next("end", 20s);
+    REQUIRE(end.has_value());
+    // Only frames already in flight arrive after the hangup, not the rest of the greeting.
+    CHECK(c.binaries() <= at_hangup + 5);
+    CHECK(c.WaitClosed(10s));
+  }
+}
