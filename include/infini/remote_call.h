@@ -86,6 +86,7 @@ struct RemoteCallResult {
   std::string greeting_heard;
   double greeting_after_ms = 0;   // stream open -> first agent audio
   int frames_sent = 0, frames_received = 0, marks_echoed = 0, clears = 0;
+  int dtmf_sent = 0;  // keypad keys sent (scenario answers starting with "#dtmf")
   double worst_send_lag_ms = 0;   // realtime pacing: how late the worst frame left
 };
 

@@ -715,6 +715,32 @@ Result<RemoteCallResult> RunRemoteScenario(const std::string& scenario_path, con
       }
       break;
     }
+    if (reply->rfind("#dtmf", 0) == 0) {
+      // A keypad answer (docs/scenarios.md): the keys go as Twilio `dtmf` events / native
+      // {"event":"dtmf"} messages, not as speech.
+      std::string keys;
+      for (char d : reply->substr(5))
+        if (std::string_view("0123456789*#ABCD").find(d) != std::string_view::npos) keys += d;
+      line(fmt::format("caller: (keypad) {}", keys));
+      current = RemoteTurn{};
+      current.caller_said = *reply;
+      for (char d : keys) {
+        Status ds = wire->SendDtmf(d);
+        if (!ds.ok()) {
+          error = "dtmf: " + ds.ToString();
+          break;
+        }
+        ++result.dtmf_sent;
+      }
+      {
+        std::lock_guard l(send_mu);
+        speech_ended = Clock::now();
+      }
+      waiting_reply = true;
+      wait_since = Clock::now();
+      if (!error.empty()) break;
+      continue;
+    }
     line(fmt::format("caller: {}", *reply));
     current = RemoteTurn{};
     current.caller_said = *reply;
