@@ -5,8 +5,12 @@
 
 #include "commands.h"
 #include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
 
 #include "infini/api.h"
+#include "infini/business.h"
 #include "infini/log.h"
 #include "infini/server.h"
 
@@ -22,6 +26,19 @@ struct ServeFlags {
   bool api = true;
   bool verbose = false;
 };
+
+// The live script shared by the API's get/set hooks (any worker thread).
+struct LiveConfig {
+  std::mutex mu;
+  infini::LiveScript script;
+};
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 
 int RunServe(const ServeFlags& f) {
   infini::Result<infini::ServerOptions> loaded =
@@ -54,8 +71,40 @@ int RunServe(const ServeFlags& f) {
     std::fprintf(stderr, "infini serve: %s\n", server.status().ToString().c_str());
     return 1;
   }
+  // The script the first business answers with: the latest version saved through the API wins
+  // over the file, so an owner's edit survives a restart. PUT /api/v1/script swaps it live.
+  auto live = std::make_shared<LiveConfig>();
+  live->script.config = (*server)->business();
+  live->script.json = ReadText(live->script.config->source);
+  if (auto saved = (*server)->store().LatestScript(live->script.config->id); saved.ok()) {
+    auto parsed = infini::ParseBusinessConfig(saved->config_json, "script v" + std::to_string(saved->version));
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "infini serve: business '%s': stored script version %d does not load (%s); using %s\n",
+                   live->script.config->id.c_str(), saved->version, parsed.status().message().c_str(),
+                   live->script.config->source.c_str());
+    } else if (auto st = (*server)->UpdateBusiness(*parsed, saved->version); st.ok()) {
+      const std::string file = live->script.config->source;
+      live->script = {(*server)->business(parsed->id), saved->config_json, saved->version};
+      std::printf("infini serve: business '%s' answers with script version %d from the store (saved through the "
+                  "API; it overrides %s)\n", parsed->id.c_str(), saved->version, file.c_str());
+    }
+  }
   // The owner's view: REST API (bearer tokens: `infini token create`) and the dashboard's files.
-  if (f.api) (*server)->Mount("/api/v1", infini::MakeApiHandler((*server)->store()));
+  infini::ApiOptions api;
+  api.business_id = live->script.config->id;
+  api.get_script = [live] {
+    std::lock_guard<std::mutex> lock(live->mu);
+    return live->script;
+  };
+  api.set_script = [live, srv = server->get()](const infini::LiveScript& next) {
+    if (auto st = srv->UpdateBusiness(*next.config, next.version); !st.ok()) {
+      std::fprintf(stderr, "infini serve: script version %d not applied: %s\n", next.version, st.ToString().c_str());
+      return;
+    }
+    std::lock_guard<std::mutex> lock(live->mu);
+    live->script = next;
+  };
+  if (f.api) (*server)->Mount("/api/v1", infini::MakeApiHandler((*server)->store(), api));
   const bool dashboard = f.api && !f.dashboard.empty() && std::filesystem::is_directory(f.dashboard);
   if (dashboard) (*server)->Mount("/", infini::MakeStaticHandler(f.dashboard));
   if (auto s = (*server)->Start(); !s.ok()) {

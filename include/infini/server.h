@@ -8,8 +8,13 @@
 //   (*server)->Start();  ...  (*server)->Stop();
 //
 // Routes: POST /twilio/voice (signed webhook → <Connect><Stream> TwiML), POST /twilio/status
-// (status callbacks onto the call row), WS /twilio/stream (Media Streams), WS /voice (native,
-// docs/native-transport.md), mounted prefixes, anything else 404 JSON.
+// (status callbacks onto the call row), POST /twilio/dial-status (signed <Dial action> of a
+// transfer: not answered → the call resumes on a new stream, docs/twilio-setup.md),
+// WS /twilio/stream (Media Streams), WS /voice (native, docs/native-transport.md), mounted
+// prefixes, anything else 404 JSON.
+// After each call the business's owner summary and missed-call text-back go out
+// (notifications in the business config, docs/notifications.md): SMS to the store's outbox,
+// e-mail through the configured messenger, on a background thread; Stop() waits for them.
 // Threading: libwebsockets runs on ONE event-loop thread that owns every socket. Each call's
 // pipeline (ASR, dialogue, TTS, store writes) and every mounted handler run on a pool of
 // worker threads; frames and events cross by queues with lws_cancel_service wake-ups.
@@ -140,6 +145,14 @@ class Server {
   virtual int port() const = 0;  // the bound port (after Start)
   virtual ServerStats stats() const = 0;
   virtual Store& store() = 0;
+
+  // The config new calls of business `id` get right now ("" = the first business); null for
+  // an unknown id. Any thread.
+  virtual std::shared_ptr<const BusinessConfig> business(const std::string& id = "") const = 0;
+  // Swaps in a new config for the business with its id (e.g. a script the REST API validated
+  // and saved as `version`): calls that start from now on use it, calls in progress keep the
+  // one they started with. NotFound when the server has no business with that id. Any thread.
+  virtual Status UpdateBusiness(BusinessConfig config, int version = 0) = 0;
 };
 
 }  // namespace infini

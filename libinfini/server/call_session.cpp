@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -387,6 +388,8 @@ void CallSession::OnStart(const CallStart& s) {
   co.now_utc = o.now_utc;
   co.language_model = ctx_->language_model;
   co.usage = &meter_;
+  // The owner's summary and the missed-call text-back, when the business configures them.
+  if (s.runtime) co.on_end = s.runtime->NotifyHook(row, s.from, o.now_utc ? o.now_utc : std::time(nullptr));
   conversation_ = std::make_unique<Conversation>(*s.business, store.calendar(), messenger_.get(), co);
   VoiceCallOptions vo = o.call;
   vo.sample_rate = s.pipeline_rate;
@@ -709,6 +712,8 @@ void CallSession::Finish(const std::string& why) {
   std::string outcome = "abandoned", summary = why;
   json end = {{"event", "end"}};
   if (conversation_) {
+    // A call cut short (client gone, pipeline fault) ends like a hang-up: outcome kept, owner told.
+    if (!conversation_->ended()) (void)conversation_->OnHangup();
     if (call_) RecordNewTurns();
     const CallOutcome& o = conversation_->outcome();
     outcome = o.outcome;

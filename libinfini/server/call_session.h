@@ -28,6 +28,7 @@
 #include "infini/server.h"
 #include "infini/store.h"
 #include "infini/synthesizer.h"
+#include "live_business.h"
 
 namespace infini::server {
 
@@ -143,7 +144,8 @@ struct CallStart {
   std::string from, to;
   std::string provider_call_id;  // Twilio CallSid, or "" (native: the row id is used)
   std::string stream_sid;        // Twilio
-  const BusinessConfig* business = nullptr;
+  const BusinessConfig* business = nullptr;  // runtime->config, held for the whole call
+  std::shared_ptr<const BusinessRuntime> runtime;
   WireFormat format = WireFormat::kPcm16;
   int wire_rate = 16000;
   int pipeline_rate = 16000;

@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "call_session.h"
+#include "live_business.h"
 #include "infini/base64.h"
 #include "infini/call_control.h"
 #include "infini/cost.h"
@@ -46,13 +47,6 @@ using server::OutItem;
 using server::WireFormat;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
-
-std::string Digits(std::string_view phone) {
-  std::string d;
-  for (char c : phone)
-    if (c >= '0' && c <= '9') d += c;
-  return d;
-}
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
@@ -129,6 +123,8 @@ class ServerImpl final : public Server {
       owned_store_ = std::move(s).value();
       store_ = owned_store_.get();
     }
+    live_ = std::make_unique<server::LiveBusinesses>(*store_);
+    for (const auto& b : options_.businesses) INFINI_RETURN_IF_ERROR(live_->Add(b));
     const auto& registry = ProviderRegistry::Builtin();
     if (options_.recognizer_instance) {
       recognizer_ = options_.recognizer_instance;
@@ -240,7 +236,7 @@ class ServerImpl final : public Server {
       pool_->ReleasePosts();
     });
     INFINI_LOG(kInfo, "server: listening on {}:{} (public URL {}), {} workers, {} business(es), event loop: {}",
-               options_.host, port_, base_url_, options_.worker_threads, options_.businesses.size(),
+               options_.host, port_, base_url_, options_.worker_threads, live_->size(),
                ev_loop_ ? "libev/epoll" : "poll");
     return Status::OK();
   }
@@ -294,10 +290,18 @@ class ServerImpl final : public Server {
     ws_.clear();
     http_.clear();
     pool_->Stop();  // every session finishes: rows closed with what was collected
+    live_->Flush();  // owner summaries and text-backs of the last calls go out
   }
 
   int port() const override { return port_; }
   Store& store() override { return *store_; }
+  std::shared_ptr<const BusinessConfig> business(const std::string& id) const override {
+    auto rt = live_->Get(id);
+    return rt ? rt->config : nullptr;
+  }
+  Status UpdateBusiness(BusinessConfig config, int version) override {
+    return live_->Replace(std::move(config), version);
+  }
   ServerStats stats() const override {
     ServerStats s;
     s.http_requests = http_requests_.load();
@@ -690,13 +694,9 @@ class ServerImpl final : public Server {
     return ValidateTwilioSignature(url, form, options_.twilio_auth_token, req.header("x-twilio-signature"));
   }
 
-  const BusinessConfig* BusinessFor(std::string_view to, std::string_view id) const {
-    for (const auto& b : options_.businesses)
-      if (!id.empty() && b.id == id) return &b;
-    const std::string d = Digits(to);
-    for (const auto& b : options_.businesses)
-      if (!d.empty() && Digits(b.phone) == d) return &b;
-    return id.empty() ? &options_.businesses.front() : nullptr;
+  // The live config version a new call gets (live_business.h); null for an unknown id.
+  std::shared_ptr<const server::BusinessRuntime> BusinessFor(std::string_view to, std::string_view id) const {
+    return live_->Find(to, id);
   }
 
   std::string StreamUrl() const {
@@ -717,9 +717,9 @@ class ServerImpl final : public Server {
       return HttpResponse::Error(403, "invalid Twilio signature");
     }
     const std::string sid = form["CallSid"], from = form["From"], to = form["To"];
-    const BusinessConfig* b = BusinessFor(to, "");
+    const auto b = BusinessFor(to, "");
     CallRecord rec;
-    rec.business_id = b->id;
+    rec.business_id = b->config->id;
     rec.provider_call_id = sid;
     rec.from_phone = from;
     rec.to_phone = to;
@@ -959,8 +959,9 @@ class ServerImpl final : public Server {
         s.to = param("to");
         s.provider_call_id = msg->call_sid.empty() ? param("callSid") : msg->call_sid;
         s.stream_sid = msg->stream_sid;
-        s.business = BusinessFor(s.to, param("business"));
-        if (!s.business) s.business = &options_.businesses.front();
+        s.runtime = BusinessFor(s.to, param("business"));
+        if (!s.runtime) s.runtime = BusinessFor("", "");
+        s.business = s.runtime->config.get();
         s.format = WireFormat::kUlaw8k;
         s.wire_rate = 8000;
         s.pipeline_rate = options_.twilio_pipeline_rate;
@@ -1035,7 +1036,7 @@ class ServerImpl final : public Server {
       std::string error;
       if (format != "pcm16" && format != "opus") error = fmt::format("format \"{}\" (supported: pcm16, opus)", format);
       if (rate != 16000) error = fmt::format("sample_rate {} (supported: 16000)", j.value("sample_rate", json()).dump());
-      const BusinessConfig* b = BusinessFor(str("to"), str("business"));
+      const auto b = BusinessFor(str("to"), str("business"));
       if (!b) error = fmt::format("unknown business \"{}\"", str("business"));
       if (!error.empty()) {
         Bad(c, "start refused: " + error);
@@ -1047,7 +1048,8 @@ class ServerImpl final : public Server {
       s.transport = "native";
       s.from = str("from");
       s.to = str("to");
-      s.business = b;
+      s.runtime = b;
+      s.business = b->config.get();
       s.format = format == "opus" ? WireFormat::kOpus : WireFormat::kPcm16;
       s.wire_rate = 16000;
       s.pipeline_rate = 16000;
@@ -1112,6 +1114,7 @@ class ServerImpl final : public Server {
   Synthesizer* synthesizer_ = nullptr;
   std::unique_ptr<server::WorkerPool> pool_;
   server::SessionContext ctx_;
+  std::unique_ptr<server::LiveBusinesses> live_;  // after the store: its notifiers write to it
 
   lws_protocols protocols_[2];
   struct lws_context* context_ = nullptr;
