@@ -167,6 +167,18 @@ struct BusinessConfig {
 // Parses and validates. Errors name `source_name`, the JSON field path
 // (e.g. "services[2].minutes") and what is wrong. Never throws.
 Result<BusinessConfig> ParseBusinessConfig(std::string_view json_text, std::string_view source_name);
+
+// One problem in a business config: the JSON field path ("services[2].minutes"; "" for the
+// document as a whole) and what is wrong with it.
+struct ConfigError {
+  std::string path;
+  std::string message;
+};
+// The same, and on failure every problem found appended to `all_errors` (when not null), in
+// document order: every top-level field and section is checked even after another failed (the
+// first problem inside a section or list entry). The returned Status is the first of them.
+Result<BusinessConfig> ParseBusinessConfig(std::string_view json_text, std::string_view source_name,
+                                           std::vector<ConfigError>* all_errors);
 Result<BusinessConfig> LoadBusinessConfig(const std::string& path);
 
 // The built-in flow used when a config has no "flow" (docs/flow-format.md).

@@ -75,6 +75,10 @@ class VoiceCall {
   // the last key arrived.
   virtual Status PushDtmf(const std::string& keys) = 0;
   virtual Status Hangup() = 0;                         // the caller hung up
+  // The transfer the call ended with was not answered (Conversation::OnTransferFailed): the
+  // agent says so and the call goes on (ended() is false again). InvalidArgument when the
+  // call did not end in a transfer.
+  virtual Status TransferFailed() = 0;
   // True while the agent's last answer is still to be played by the transport; the
   // transport clears it when playback ends (barge-in is judged against it).
   virtual void SetAgentSpeaking(bool speaking) = 0;

@@ -31,11 +31,25 @@ class CallControl {
   virtual Status Transfer(const std::string& call_sid, const std::string& target) = 0;
   // End the call.
   virtual Status Hangup(const std::string& call_sid) = 0;
+  // A transfer whose result comes back: like Transfer, and the provider reports whether
+  // `target` answered by requesting `options.action_url` (Twilio: <Dial action="..."
+  // method="POST" timeout="..."> posts DialCallStatus there when the dial ends; the server's
+  // POST /twilio/dial-status then resumes an unanswered call). The default ignores `options`
+  // and calls Transfer: the host never learns that no one answered.
+  struct DialOptions {
+    std::string action_url;    // "" = no result wanted
+    int timeout_seconds = 20;  // ring this long before the result is "no-answer"
+  };
+  virtual Status Dial(const std::string& call_sid, const std::string& target, const DialOptions& options) {
+    (void)options;
+    return Transfer(call_sid, target);
+  }
   virtual std::string name() const = 0;  // for the action row and logs, e.g. "twilio-rest"
 };
 
 // "twilio-rest": POST .../Calls/{CallSid}.json with Twiml=<Response><Dial>target</Dial></Response>
-// (a "sip:" target as <Sip>) or <Response><Hangup/></Response>; 429/5xx retried with backoff.
+// (a "sip:" target as <Sip>; Dial() adds action/method/timeout) or <Response><Hangup/></Response>;
+// 429/5xx retried with backoff.
 // Config as the "twilio" messenger (docs/providers.md): "account_sid" (or TWILIO_ACCOUNT_SID),
 // "auth_token_env" (default TWILIO_AUTH_TOKEN; the token is never in the config), "base_url".
 // NotFound when the SID or token is missing. Defined in the cloud layer.

@@ -91,6 +91,9 @@ struct ServerOptions {
   int start_timeout_ms = 10000;     // a stream that sends no "start" in time is closed
   int idle_timeout_ms = 60000;      // a call with no inbound frame for this long is ended
   int max_call_seconds = 3600;
+  // A Twilio transfer (with a CallControl) rings the target this long; then Twilio posts
+  // DialCallStatus=no-answer to /twilio/dial-status and the call resumes.
+  int transfer_ring_seconds = 20;
   // A client that stops reading: once this much outbound data is waiting on its socket the
   // call is ended (its row closed with what was collected).
   size_t max_outbound_queue_bytes = 4 << 20;

@@ -635,9 +635,12 @@ class Api {
       *errors = Json::array({{{"path", ""}, {"message", "a business config must be a JSON object"}}});
       return std::nullopt;
     }
-    auto biz = ParseBusinessConfig(req.body, "script");
+    std::vector<ConfigError> all;
+    auto biz = ParseBusinessConfig(req.body, "script", &all);
     if (!biz.ok()) {
-      *errors = ValidationErrors(biz.status(), "script");
+      *errors = Json::array();
+      for (const auto& e : all) errors->push_back({{"path", e.path}, {"message", e.message}});
+      if (errors->empty()) *errors = ValidationErrors(biz.status(), "script");
       return std::nullopt;
     }
     std::string expected = BusinessId();
@@ -660,11 +663,13 @@ class Api {
     auto biz = Validate(c.req, &errors);
     if (!biz) {
       LiveScript l = Live();
+      std::vector<std::string> each;
+      for (const auto& e : errors)
+        each.push_back(e.value("path", "").empty() ? e.value("message", "")
+                                                   : e.value("path", "") + ": " + e.value("message", ""));
       return ErrorWithDetails(422,
-                              fmt::format("business config rejected: {}; version {} stays live",
-                                          errors.at(0).value("path", "").empty()
-                                              ? errors.at(0).value("message", "")
-                                              : errors.at(0).value("path", "") + ": " + errors.at(0).value("message", ""),
+                              fmt::format("business config rejected ({} error{}): {}; version {} stays live",
+                                          each.size(), each.size() == 1 ? "" : "s", fmt::join(each, "; "),
                                           l.version),
                               errors);
     }

@@ -18,6 +18,9 @@ class TwilioCallControl : public CallControl {
   Status Transfer(const std::string& call_sid, const std::string& target) override {
     return rest_.Transfer(call_sid, target);
   }
+  Status Dial(const std::string& call_sid, const std::string& target, const DialOptions& options) override {
+    return rest_.Transfer(call_sid, target, "", options.action_url, options.timeout_seconds);
+  }
   Status Hangup(const std::string& call_sid) override { return rest_.Hangup(call_sid); }
   std::string name() const override { return "twilio-rest"; }
 

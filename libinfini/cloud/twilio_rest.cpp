@@ -184,11 +184,15 @@ Status TwilioRest::UpdateCall(const std::string& call_sid, const std::string& tw
   return Status::OK();
 }
 
-Status TwilioRest::Transfer(const std::string& call_sid, const std::string& target, const std::string& say) const {
+Status TwilioRest::Transfer(const std::string& call_sid, const std::string& target, const std::string& say,
+                            const std::string& action_url, int timeout_seconds) const {
   if (target.empty()) return Status::InvalidArgument("twilio: transfer needs a target number or SIP URI");
   const std::string dial = target.rfind("sip:", 0) == 0 ? "<Sip>" + XmlEscape(target) + "</Sip>" : XmlEscape(target);
   const std::string speech = say.empty() ? "" : "<Say>" + XmlEscape(say) + "</Say>";
-  return UpdateCall(call_sid, "<Response>" + speech + "<Dial>" + dial + "</Dial></Response>");
+  std::string attrs;
+  if (!action_url.empty()) attrs += " action=\"" + XmlEscape(action_url) + "\" method=\"POST\"";
+  if (timeout_seconds > 0) attrs += " timeout=\"" + std::to_string(timeout_seconds) + "\"";
+  return UpdateCall(call_sid, "<Response>" + speech + "<Dial" + attrs + ">" + dial + "</Dial></Response>");
 }
 
 Status TwilioRest::Hangup(const std::string& call_sid, const std::string& say) const {

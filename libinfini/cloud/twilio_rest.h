@@ -50,8 +50,10 @@ class TwilioRest {
   Status UpdateCall(const std::string& call_sid, const std::string& twiml) const;
 
   // Call control: <Dial>target</Dial> (a "sip:" target dials a <Sip>) or <Hangup/>, with an
-  // optional <Say> first.
-  Status Transfer(const std::string& call_sid, const std::string& target, const std::string& say = "") const;
+  // optional <Say> first. With `action_url` the <Dial> gets action="..." method="POST" (Twilio
+  // posts DialCallStatus there when the dial ends) and, when > 0, timeout="timeout_seconds".
+  Status Transfer(const std::string& call_sid, const std::string& target, const std::string& say = "",
+                  const std::string& action_url = "", int timeout_seconds = 0) const;
   Status Hangup(const std::string& call_sid, const std::string& say = "") const;
 
   const TwilioConfig& config() const { return config_; }

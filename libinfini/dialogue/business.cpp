@@ -464,85 +464,98 @@ Status ParseNotifications(const Checker& c, const json& n, BusinessConfig* biz) 
   return Status::OK();
 }
 
-Status Validate(const Checker& c, const json& root, BusinessConfig* biz) {
-  if (!root.is_object()) return c.Error("$", "the config must be a JSON object");
+// Every independent part of the config is checked even after another failed, so an editor sees
+// all problems at once: one error per top-level field / section (the first inside it).
+std::vector<Status> Validate(const Checker& c, const json& root, BusinessConfig* biz) {
+  std::vector<Status> errors;
+  auto fail = [&](Status st) { errors.push_back(std::move(st)); };
+#define INFINI_COLLECT(expr)         \
+  do {                               \
+    if (auto st_ = (expr); !st_.ok()) fail(std::move(st_)); \
+  } while (0)
+  if (!root.is_object()) return {c.Error("$", "the config must be a JSON object")};
   for (auto it = root.begin(); it != root.end(); ++it) {
     if (!kTopFields.count(it.key()) && it.key().rfind("x_", 0) != 0 && it.key() != "notes" &&
         it.key() != "notifications")
-      return c.Error(it.key(), "unknown field (prefix custom fields with x_)");
+      fail(c.Error(it.key(), "unknown field (prefix custom fields with x_)"));
   }
-  if (auto st = GetString(c, root, "id", "", &biz->id, true); !st.ok()) return st;
-  if (auto st = GetString(c, root, "name", "", &biz->name, true); !st.ok()) return st;
-  if (auto st = GetString(c, root, "vertical", "", &biz->vertical, false); !st.ok()) return st;
-  if (auto st = GetString(c, root, "timezone", "", &biz->timezone, true); !st.ok()) return st;
-  try {
-    (void)date::locate_zone(biz->timezone);
-  } catch (const std::exception&) {
-    return c.Error("timezone", "unknown time zone '" + biz->timezone + "' (use an IANA name like America/Chicago)");
+  INFINI_COLLECT(GetString(c, root, "id", "", &biz->id, true));
+  INFINI_COLLECT(GetString(c, root, "name", "", &biz->name, true));
+  INFINI_COLLECT(GetString(c, root, "vertical", "", &biz->vertical, false));
+  INFINI_COLLECT(GetString(c, root, "timezone", "", &biz->timezone, true));
+  if (!biz->timezone.empty()) {
+    try {
+      (void)date::locate_zone(biz->timezone);
+    } catch (const std::exception&) {
+      fail(c.Error("timezone", "unknown time zone '" + biz->timezone + "' (use an IANA name like America/Chicago)"));
+    }
   }
-  if (auto st = GetString(c, root, "phone", "", &biz->phone, false); !st.ok()) return st;
-  if (auto st = GetString(c, root, "transfer_to", "", &biz->transfer_to, false); !st.ok()) return st;
-  if (auto st = GetString(c, root, "on_call", "", &biz->on_call, false); !st.ok()) return st;
+  INFINI_COLLECT(GetString(c, root, "phone", "", &biz->phone, false));
+  INFINI_COLLECT(GetString(c, root, "transfer_to", "", &biz->transfer_to, false));
+  INFINI_COLLECT(GetString(c, root, "on_call", "", &biz->on_call, false));
   for (const auto* number : {&biz->phone, &biz->transfer_to, &biz->on_call}) {
     if (number->empty()) continue;
     bool e164 = (*number)[0] == '+' && number->size() >= 8 && number->size() <= 16 &&
                 std::all_of(number->begin() + 1, number->end(), [](char ch) { return ch >= '0' && ch <= '9'; });
     const char* field = number == &biz->phone ? "phone" : number == &biz->transfer_to ? "transfer_to" : "on_call";
-    if (!e164) return c.Error(field, "not an E.164 number like +15125550100");
+    if (!e164) fail(c.Error(field, "not an E.164 number like +15125550100"));
   }
-  if (auto st = GetString(c, root, "safety_script", "", &biz->safety_script, false); !st.ok()) return st;
-  if (auto st = GetString(c, root, "cancellation_policy", "", &biz->cancellation_policy, false); !st.ok()) return st;
-  if (auto st = GetString(c, root, "sms_consent", "", &biz->sms_consent, false); !st.ok()) return st;
+  INFINI_COLLECT(GetString(c, root, "safety_script", "", &biz->safety_script, false));
+  INFINI_COLLECT(GetString(c, root, "cancellation_policy", "", &biz->cancellation_policy, false));
+  INFINI_COLLECT(GetString(c, root, "sms_consent", "", &biz->sms_consent, false));
   if (biz->sms_consent.empty()) biz->sms_consent = "assume";
   if (biz->sms_consent != "ask" && biz->sms_consent != "assume" && biz->sms_consent != "never")
-    return c.Error("sms_consent", "must be \"ask\", \"assume\" or \"never\", not '" + biz->sms_consent + "'");
+    fail(c.Error("sms_consent", "must be \"ask\", \"assume\" or \"never\", not '" + biz->sms_consent + "'"));
   for (auto [key, out] : {std::pair<const char*, bool*>{"recognize_callers", &biz->recognize_callers},
                           std::pair<const char*, bool*>{"keypad_fallback", &biz->keypad_fallback}}) {
     auto it = root.find(key);
     if (it == root.end() || it->is_null()) continue;
-    if (!it->is_boolean()) return c.Error(key, "must be true or false");
-    *out = it->get<bool>();
+    if (!it->is_boolean()) fail(c.Error(key, "must be true or false"));
+    else *out = it->get<bool>();
   }
-  if (auto st = GetString(c, root, "voice", "", &biz->voice, false); !st.ok()) return st;
-  if (auto st = GetString(c, root, "greeting", "", &biz->greeting, false); !st.ok()) return st;
+  INFINI_COLLECT(GetString(c, root, "voice", "", &biz->voice, false));
+  INFINI_COLLECT(GetString(c, root, "greeting", "", &biz->greeting, false));
   if (biz->greeting.empty()) biz->greeting = "Thanks for calling " + biz->name + ". How can I help you today?";
-  if (auto st = GetString(c, root, "privacy", "", &biz->privacy, false); !st.ok()) return st;
+  INFINI_COLLECT(GetString(c, root, "privacy", "", &biz->privacy, false));
   auto hours = root.find("hours");
-  if (hours == root.end()) return c.Error("hours", "missing");
-  if (auto st = ParseHours(c, *hours, biz); !st.ok()) return st;
-  if (auto st = ParseResources(c, root, biz); !st.ok()) return st;
+  if (hours == root.end()) fail(c.Error("hours", "missing"));
+  else INFINI_COLLECT(ParseHours(c, *hours, biz));
+  INFINI_COLLECT(ParseResources(c, root, biz));
   auto services = root.find("services");
-  if (services == root.end()) return c.Error("services", "missing");
-  if (auto st = ParseServices(c, *services, biz); !st.ok()) return st;
-  if (auto st = GetStringList(c, root, "collect", "", &biz->collect); !st.ok()) return st;
+  if (services == root.end()) fail(c.Error("services", "missing"));
+  else INFINI_COLLECT(ParseServices(c, *services, biz));
+  INFINI_COLLECT(GetStringList(c, root, "collect", "", &biz->collect));
   if (root.find("collect") == root.end()) biz->collect = {"name", "phone", "service", "time"};
   for (size_t i = 0; i < biz->collect.size(); ++i) {
     if (!kSlotTypes.count(biz->collect[i]))
-      return c.Error("collect[" + std::to_string(i) + "]", "unknown field type '" + biz->collect[i] + "'");
+      fail(c.Error("collect[" + std::to_string(i) + "]", "unknown field type '" + biz->collect[i] + "'"));
   }
   auto faq = root.find("faq");
   if (faq != root.end() && !faq->is_null()) {
-    if (!faq->is_array()) return c.Error("faq", "must be an array of {\"q\", \"a\"}");
-    for (size_t i = 0; i < faq->size(); ++i) {
+    if (!faq->is_array()) fail(c.Error("faq", "must be an array of {\"q\", \"a\"}"));
+    for (size_t i = 0; faq->is_array() && i < faq->size(); ++i) {
       const std::string path = "faq[" + std::to_string(i) + "].";
-      if (!(*faq)[i].is_object()) return c.Error("faq[" + std::to_string(i) + "]", "must be an object");
+      if (!(*faq)[i].is_object()) {
+        fail(c.Error("faq[" + std::to_string(i) + "]", "must be an object"));
+        continue;
+      }
       FaqEntry entry;
-      if (auto st = GetString(c, (*faq)[i], "q", path, &entry.question, true); !st.ok()) return st;
-      if (auto st = GetString(c, (*faq)[i], "a", path, &entry.answer, true); !st.ok()) return st;
+      INFINI_COLLECT(GetString(c, (*faq)[i], "q", path, &entry.question, true));
+      INFINI_COLLECT(GetString(c, (*faq)[i], "a", path, &entry.answer, true));
       biz->faq.push_back(std::move(entry));
     }
   }
   auto prompts = root.find("prompts");
   if (prompts != root.end() && !prompts->is_null()) {
-    if (!prompts->is_object()) return c.Error("prompts", "must be an object of strings");
-    for (auto it = prompts->begin(); it != prompts->end(); ++it) {
-      if (!it->is_string()) return c.Error("prompts." + it.key(), "must be a string");
-      biz->prompts[it.key()] = it->get<std::string>();
+    if (!prompts->is_object()) fail(c.Error("prompts", "must be an object of strings"));
+    for (auto it = prompts->begin(); prompts->is_object() && it != prompts->end(); ++it) {
+      if (!it->is_string()) fail(c.Error("prompts." + it.key(), "must be a string"));
+      else biz->prompts[it.key()] = it->get<std::string>();
     }
   }
   auto sched = root.find("scheduling");
   if (sched != root.end() && !sched->is_null()) {
-    if (!sched->is_object()) return c.Error("scheduling", "must be an object");
+    if (!sched->is_object()) fail(c.Error("scheduling", "must be an object"));
     struct Field { const char* key; int* out; int min; int max; };
     Field fields[] = {{"grid_minutes", &biz->scheduling.grid_minutes, 1, 240},
                       {"alternatives", &biz->scheduling.alternatives, 1, 5},
@@ -551,44 +564,56 @@ Status Validate(const Checker& c, const json& root, BusinessConfig* biz) {
                       {"buffer_minutes", &biz->scheduling.buffer_minutes, 0, 24 * 60},
                       {"min_notice_minutes", &biz->scheduling.min_notice_minutes, 0, 60 * 24 * 60},
                       {"horizon_days", &biz->scheduling.horizon_days, 0, 3660}};
-    for (auto it = sched->begin(); it != sched->end(); ++it) {
+    for (auto it = sched->begin(); sched->is_object() && it != sched->end(); ++it) {
       if (it.key() == "holidays" || it.key() == "closures") {
         if (it->is_null()) continue;
         bool holidays = it.key() == "holidays";
         if (auto st = ParseClosureList(c, *it, "scheduling." + it.key(), /*allow_yearly=*/holidays,
                                        /*allow_hours=*/!holidays, &biz->scheduling.closures);
             !st.ok())
-          return st;
+          fail(st);
         continue;
       }
       auto f = std::find_if(std::begin(fields), std::end(fields), [&](const Field& x) { return it.key() == x.key; });
-      if (f == std::end(fields)) return c.Error("scheduling." + it.key(), "unknown field");
-      if (!it->is_number_integer() || it->get<int64_t>() < f->min || it->get<int64_t>() > f->max)
-        return c.Error("scheduling." + it.key(), "must be a whole number from " + std::to_string(f->min) +
-                                                      " to " + std::to_string(f->max));
-      *f->out = it->get<int>();
+      if (f == std::end(fields)) {
+        fail(c.Error("scheduling." + it.key(), "unknown field"));
+      } else if (!it->is_number_integer() || it->get<int64_t>() < f->min || it->get<int64_t>() > f->max) {
+        fail(c.Error("scheduling." + it.key(), "must be a whole number from " + std::to_string(f->min) +
+                                                    " to " + std::to_string(f->max)));
+      } else {
+        *f->out = it->get<int>();
+      }
     }
   }
   if (auto cal = root.find("calendar"); cal != root.end() && !cal->is_null())
-    if (auto st = dialogue::ParseCalendarSettings(*cal, c.source(), &biz->calendar, biz->resources); !st.ok())
-      return st;
+    INFINI_COLLECT(dialogue::ParseCalendarSettings(*cal, c.source(), &biz->calendar, biz->resources));
   if (auto it = root.find("notifications"); it != root.end() && !it->is_null()) {
-    if (auto st = ParseNotifications(c, *it, biz); !st.ok()) return st;
+    INFINI_COLLECT(ParseNotifications(c, *it, biz));
   }
   auto flow = root.find("flow");
   if (flow != root.end() && !flow->is_null()) {
-    if (auto st = ParseFlow(c, *flow, biz); !st.ok()) return st;
+    INFINI_COLLECT(ParseFlow(c, *flow, biz));
     biz->flow_is_default = false;
   } else {
     biz->flow = DefaultFlow();
     biz->flow_is_default = true;
   }
-  return Status::OK();
+#undef INFINI_COLLECT
+  return errors;
 }
 
 FlowState State(std::string name, std::string prompt, std::vector<std::string> slots, std::string action,
                 std::vector<FlowTransition> transitions) {
   return FlowState{std::move(name), std::move(prompt), std::move(slots), std::move(action), std::move(transitions)};
+}
+
+// "<source>: services[2].minutes: missing" -> {"services[2].minutes", "missing"}.
+ConfigError ToConfigError(std::string message, const std::string& source) {
+  if (message.compare(0, source.size() + 2, source + ": ") == 0) message = message.substr(source.size() + 2);
+  auto colon = message.find(": ");
+  std::string path = colon == std::string::npos ? "" : message.substr(0, colon);
+  if (path.empty() || path.find(' ') != std::string::npos) return {"", message};
+  return {path, message.substr(colon + 2)};
 }
 
 }  // namespace
@@ -649,7 +674,8 @@ std::vector<FlowState> DefaultFlow() {
   };
 }
 
-Result<BusinessConfig> ParseBusinessConfig(std::string_view json_text, std::string_view source_name) {
+Result<BusinessConfig> ParseBusinessConfig(std::string_view json_text, std::string_view source_name,
+                                           std::vector<ConfigError>* all_errors) {
   Checker c{std::string(source_name)};
   json root = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) {
@@ -658,18 +684,31 @@ Result<BusinessConfig> ParseBusinessConfig(std::string_view json_text, std::stri
       json again = json::parse(json_text.begin(), json_text.end());
       (void)again;
     } catch (const json::parse_error& e) {
+      if (all_errors) all_errors->push_back({"", std::string("not valid JSON: ") + e.what()});
       return Status::InvalidArgument(c.source() + ": not valid JSON: " + e.what());
     }
+    if (all_errors) all_errors->push_back({"", "not valid JSON"});
     return Status::InvalidArgument(c.source() + ": not valid JSON");
   }
   BusinessConfig biz;
   biz.source = std::string(source_name);
+  std::vector<Status> errors;
   try {
-    if (auto st = Validate(c, root, &biz); !st.ok()) return st;
+    errors = Validate(c, root, &biz);
   } catch (const std::exception& e) {
-    return Status::InvalidArgument(c.source() + ": " + e.what());
+    errors.push_back(Status::InvalidArgument(c.source() + ": " + e.what()));
+  }
+  if (!errors.empty()) {
+    if (all_errors) {
+      for (const auto& e : errors) all_errors->push_back(ToConfigError(e.message(), c.source()));
+    }
+    return errors.front();
   }
   return biz;
+}
+
+Result<BusinessConfig> ParseBusinessConfig(std::string_view json_text, std::string_view source_name) {
+  return ParseBusinessConfig(json_text, source_name, nullptr);
 }
 
 Result<BusinessConfig> LoadBusinessConfig(const std::string& path) {

@@ -311,10 +311,15 @@ void CallSession::Handle(InEvent& e) {
       break;
     case InEvent::Kind::kClosed: OnClosed(e.text); break;
     case InEvent::Kind::kDrained: OnDrained(); break;
+    case InEvent::Kind::kDialResult: OnDialResult(e.text); break;
   }
 }
 
 void CallSession::OnStart(const CallStart& s) {
+  if (started_ && s.resume_outlet) {
+    OnResume(s);
+    return;
+  }
   if (started_) {
     INFINI_LOG(kWarn, "{}: second start message ignored", Tag());
     return;
@@ -634,11 +639,32 @@ void CallSession::OnDrained() {
   Store& store = *ctx_->store;
   const std::string via = ctx_->call_control ? ctx_->call_control->name() : "media-stream";
   if (o.transfer_to) {
-    Status s = ctx_->call_control ? ctx_->call_control->Transfer(start_.provider_call_id, *o.transfer_to)
-                                  : Status::OK();
+    // A Twilio call asks for the dial's result (POST /twilio/dial-status): until then the
+    // session is parked, its row open, and an unanswered transfer resumes the call.
+    const bool with_result = ctx_->call_control && ctx_->park && start_.transport == "twilio" &&
+                             !start_.provider_call_id.empty() && !ctx_->dial_action_url.empty();
+    Status s = !ctx_->call_control ? Status::OK()
+               : with_result       ? ctx_->call_control->Dial(start_.provider_call_id, *o.transfer_to,
+                                                              {.action_url = ctx_->dial_action_url,
+                                                               .timeout_seconds = ctx_->dial_timeout_seconds})
+                                   : ctx_->call_control->Transfer(start_.provider_call_id, *o.transfer_to);
     (void)store.AddAction(row_, "transfer",
-                          json{{"target", *o.transfer_to}, {"via", via}, {"status", s.ToString()}}.dump());
-    if (!s.ok()) INFINI_LOG(kWarn, "{}: transfer to {} failed: {}", Tag(), *o.transfer_to, s.ToString());
+                          json{{"target", *o.transfer_to}, {"via", via}, {"status", s.ToString()},
+                               {"awaiting_result", with_result && s.ok()}}.dump());
+    if (!s.ok()) {
+      INFINI_LOG(kWarn, "{}: transfer to {} failed: {}", Tag(), *o.transfer_to, s.ToString());
+      if (ctx_->call_control && !outlet_->gone()) {  // the caller is still here: say so, go on
+        ResumeAfterFailedTransfer("transfer failed: " + s.message());
+        return;
+      }
+    } else if (with_result) {
+      parked_ = true;
+      (void)store.UpdateCallStatus(row_, "transferring");
+      ctx_->park(start_.provider_call_id, shared_from_this());
+      ctx_->call_log(fmt::format("{}: dialing {}; waiting for the result", Tag(), *o.transfer_to));
+      outlet_->Close(1000, "transferred");  // Twilio ends this stream for the <Dial> anyway
+      return;
+    }
   } else {
     Status s = ctx_->call_control ? ctx_->call_control->Hangup(start_.provider_call_id) : Status::OK();
     (void)store.AddAction(row_, "hangup", json{{"by", "agent"}, {"via", via}, {"status", s.ToString()}}.dump());
@@ -650,6 +676,10 @@ void CallSession::OnDrained() {
 
 void CallSession::OnClosed(const std::string& reason) {
   if (finished_) return;
+  if (parked_) {  // the transferred stream went away; the dial result decides what happens
+    INFINI_LOG(kDebug, "{}: transferred stream closed ({})", Tag(), reason);
+    return;
+  }
   if (close_reason_.empty()) close_reason_ = reason;
   if (!started_) {
     INFINI_LOG(kInfo, "stream closed before start: {}", reason);
@@ -702,6 +732,50 @@ int64_t CallSession::RecordCallCost(double call_seconds) {
   if (auto events = store.ListUsage(row_); events.ok())
     for (const auto& e : *events) total += e.cost_micros;
   return total;
+}
+
+void CallSession::OnDialResult(const std::string& status) {
+  if (finished_ || !parked_) return;
+  dial_status_ = status;
+  (void)ctx_->store->AddAction(row_, "transfer_result", json{{"dial_status", status}}.dump());
+  if (status == "no-answer" || status == "busy" || status == "failed") {
+    ctx_->call_log(fmt::format("{}: transfer not answered ({}); the call resumes on a new stream", Tag(), status));
+    return;  // OnResume continues once Twilio connects the new stream
+  }
+  // Answered (completed), or the call is over (the caller hung up, the server stops).
+  parked_ = false;
+  close_reason_ = status == "completed" ? "transfer answered" : status;
+  Finish(conversation_ ? conversation_->outcome().outcome : status);
+}
+
+void CallSession::OnResume(const CallStart& s) {
+  if (finished_ || !parked_ || !call_) {
+    INFINI_LOG(kWarn, "{}: resume of a call that is not waiting for a transfer ignored", Tag());
+    s.resume_outlet->Close(1011, "nothing to resume");
+    return;
+  }
+  parked_ = false;
+  hung_up_ = false;  // the old stream's close said so; this stream is live
+  outlet_ = s.resume_outlet;
+  start_.stream_sid = s.stream_sid;
+  // A fresh stream: nothing queued or half-converted carries over.
+  out_wire_.clear();
+  in_rate_pcm_.clear();
+  if (up_) up_->Reset();
+  if (down_) down_->Reset();
+  utterance_audio_ = false;
+  ending_ = false;
+  (void)ctx_->store->UpdateCallStatus(row_, "in-progress");
+  if (ctx_->register_sid && !start_.provider_call_id.empty()) ctx_->register_sid(start_.provider_call_id, row_, true);
+  ResumeAfterFailedTransfer(fmt::format("transfer not answered ({})", dial_status_.empty() ? "?" : dial_status_));
+}
+
+void CallSession::ResumeAfterFailedTransfer(const std::string& why) {
+  ctx_->call_log(fmt::format("{}: {}; the caller is told and the call goes on", Tag(), why));
+  Status st = call_->TransferFailed();
+  if (!st.ok()) INFINI_LOG(kWarn, "{}: {}", Tag(), st.ToString());
+  ending_ = false;
+  AfterStep();
 }
 
 void CallSession::Finish(const std::string& why) {

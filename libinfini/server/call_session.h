@@ -32,6 +32,8 @@
 
 namespace infini::server {
 
+class CallSession;
+
 // FIFO thread pool. Post from any thread; Stop() runs what is queued, then joins.
 //
 // Batching (the network thread): between HoldPosts() and FlushPosts() a thread's Post()s are
@@ -135,6 +137,12 @@ struct SessionContext {
   std::atomic<int64_t>* frames_dropped = nullptr;
   // Live sessions by provider call id (Twilio CallSid) so status callbacks find their row.
   std::function<void(const std::string& call_sid, int64_t row, bool live)> register_sid;
+  // Transfers with a result (Twilio <Dial action>): where the result is posted, how long it
+  // rings, and where a session waits for it (keyed by CallSid; the server owns it until the
+  // result: answered -> finished, not answered -> resumed on a new stream).
+  std::string dial_action_url;
+  int dial_timeout_seconds = 20;
+  std::function<void(const std::string& call_sid, std::shared_ptr<CallSession>)> park;
 };
 
 enum class WireFormat { kUlaw8k, kPcm16, kOpus };
@@ -151,10 +159,13 @@ struct CallStart {
   int pipeline_rate = 16000;
   int64_t existing_row = 0;      // a row the webhook already created
   bool send_events = false;      // native: transcript/turn/end text events
+  // A parked call (transfer not answered) continuing on a new stream: its new outlet.
+  std::shared_ptr<Outlet> resume_outlet;
 };
 
 struct InEvent {
-  enum class Kind { kStart, kAudio, kDtmf, kMarkPlayed, kHangup, kClosed, kDrained };
+  // kDialResult: a parked transfer's result (text = Twilio DialCallStatus, or why it ended).
+  enum class Kind { kStart, kAudio, kDtmf, kMarkPlayed, kHangup, kClosed, kDrained, kDialResult };
   Kind kind = Kind::kAudio;
   std::vector<uint8_t> bytes;  // kAudio, in the call's WireFormat
   char digit = 0;
@@ -188,6 +199,9 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   void OnMarkPlayed(const std::string& name);
   void OnDrained();
   void OnClosed(const std::string& reason);
+  void OnResume(const CallStart& s);                 // a new stream after an unanswered transfer
+  void OnDialResult(const std::string& status);      // the parked transfer's result
+  void ResumeAfterFailedTransfer(const std::string& why);
   void AfterStep();            // barge-in, end of utterance (mark), new turns, end of call
   void AgentFrame(AudioFrame f);
   void EmitWire(std::span<const int16_t> pcm);  // at wire rate, whole 20 ms frames
@@ -217,6 +231,8 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   // Pipeline state: touched only by the strand.
   CallStart start_;
   bool started_ = false, finished_ = false, ending_ = false;
+  bool parked_ = false;          // transferred; waiting for the dial result
+  std::string dial_status_;      // the parked transfer's result, once known
   std::atomic<int64_t> row_{0};
   UsageMeter meter_;  // this call's usage, every provider (before the pipeline: it must outlive it)
   std::unique_ptr<Messenger> messenger_;

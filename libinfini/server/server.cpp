@@ -169,6 +169,11 @@ class ServerImpl final : public Server {
       std::lock_guard<std::mutex> lock(sid_mu_);
       sids_[sid] = {row, live};
     };
+    ctx_.dial_timeout_seconds = options_.transfer_ring_seconds;
+    ctx_.park = [this](const std::string& sid, std::shared_ptr<CallSession> session) {
+      std::lock_guard<std::mutex> lock(sid_mu_);
+      parked_[sid] = {std::move(session), false};
+    };
     return Status::OK();
   }
 
@@ -207,6 +212,7 @@ class ServerImpl final : public Server {
     if (port_ <= 0) port_ = options_.port;
     base_url_ = options_.public_url.empty() ? fmt::format("http://{}:{}", options_.host, port_) : options_.public_url;
     while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+    ctx_.dial_action_url = base_url_ + "/twilio/dial-status";
     {
       std::lock_guard<std::mutex> lock(wake_mu_);
       loop_alive_ = true;
@@ -289,6 +295,11 @@ class ServerImpl final : public Server {
     }
     ws_.clear();
     http_.clear();
+    {  // transfers still waiting for their result end as transferred
+      std::lock_guard<std::mutex> lock(sid_mu_);
+      for (auto& [sid, p] : parked_) p.session->Post(InEvent::Of(InEvent::Kind::kDialResult, "server stopping"));
+      parked_.clear();
+    }
     pool_->Stop();  // every session finishes: rows closed with what was collected
     live_->Flush();  // owner summaries and text-backs of the last calls go out
   }
@@ -671,6 +682,8 @@ class ServerImpl final : public Server {
   HttpResponse Route(const HttpRequest& req) {
     if (req.path == "/twilio/voice") return req.method == "POST" ? TwilioVoice(req) : HttpResponse::Error(405, "POST only");
     if (req.path == "/twilio/status") return req.method == "POST" ? TwilioStatus(req) : HttpResponse::Error(405, "POST only");
+    if (req.path == "/twilio/dial-status")
+      return req.method == "POST" ? TwilioDialStatus(req) : HttpResponse::Error(405, "POST only");
     if (req.path == "/healthz")
       return HttpResponse::Json(200, json{{"ok", true},
                                           {"active_calls", active_calls_.load()},
@@ -769,10 +782,24 @@ class ServerImpl final : public Server {
       INFINI_LOG(kWarn, "server: status callback for unknown call {} ({}) ignored", sid, status);
       return ok;
     }
-    Status s = store_->UpdateCallStatus(row, status);
-    if (!s.ok()) INFINI_LOG(kWarn, "server: call {}: status {} not recorded: {}", row, status, s.ToString());
     static const char* kFinal[] = {"completed", "busy", "failed", "no-answer", "canceled"};
     const bool final = std::find(std::begin(kFinal), std::end(kFinal), status) != std::end(kFinal);
+    if (final) {  // a transfer still waiting for its result: the call is over
+      std::shared_ptr<CallSession> parked;
+      {
+        std::lock_guard<std::mutex> lock(sid_mu_);
+        if (auto it = parked_.find(sid); it != parked_.end()) {
+          parked = std::move(it->second.session);
+          parked_.erase(it);
+        }
+      }
+      if (parked) {
+        parked->Post(InEvent::Of(InEvent::Kind::kDialResult, "call " + status + " during the transfer"));
+        return ok;
+      }
+    }
+    Status s = store_->UpdateCallStatus(row, status);
+    if (!s.ok()) INFINI_LOG(kWarn, "server: call {}: status {} not recorded: {}", row, status, s.ToString());
     if (final && !live) {
       auto call = store_->GetCall(row);
       if (call.ok() && call->ended_utc == 0)
@@ -780,6 +807,45 @@ class ServerImpl final : public Server {
                               fmt::format("ended before the media stream ({})", status));
     }
     return ok;
+  }
+
+  // The <Dial action> of a transfer (docs/twilio-setup.md): answered -> the call is done;
+  // no-answer / busy / failed -> TwiML that connects a new stream, on which the parked call
+  // resumes (the caller hears that no one picked up and a callback task is taken).
+  HttpResponse TwilioDialStatus(const HttpRequest& req) {
+    auto form = ParseFormUrlEncoded(req.body);
+    if (!SignedByTwilio(req, form)) {
+      bad_messages_.fetch_add(1);
+      INFINI_LOG(kWarn, "server: POST /twilio/dial-status from {} refused: bad or missing signature", req.remote_address);
+      return HttpResponse::Error(403, "invalid Twilio signature");
+    }
+    const std::string sid = form["CallSid"], status = form["DialCallStatus"];
+    HttpResponse r;
+    r.content_type = "text/xml";
+    std::shared_ptr<CallSession> session;
+    const bool unanswered = status == "no-answer" || status == "busy" || status == "failed";
+    {
+      std::lock_guard<std::mutex> lock(sid_mu_);
+      if (auto it = parked_.find(sid); it != parked_.end() && !it->second.resuming) {
+        session = it->second.session;
+        if (unanswered) it->second.resuming = true;  // the new stream's start takes it
+        else parked_.erase(it);
+      }
+    }
+    if (!session) {
+      INFINI_LOG(kWarn, "server: dial result {} for {}: no transfer is waiting for it", status.empty() ? "(none)" : status,
+                 sid.empty() ? "(no CallSid)" : sid);
+      r.body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Hangup/></Response>";
+      return r;
+    }
+    session->Post(InEvent::Of(InEvent::Kind::kDialResult, status.empty() ? "completed" : status));
+    if (!unanswered) {
+      r.body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Hangup/></Response>";
+      return r;
+    }
+    r.body = ConnectStreamTwiml(StreamUrl(), {{"caller", form["From"]}, {"callSid", sid}, {"to", form["To"]},
+                                              {"resume", "transfer-failed"}});
+    return r;
   }
 
   // ------------------------------------------------------------ WebSocket
@@ -972,6 +1038,14 @@ class ServerImpl final : public Server {
         }
         c.started = true;
         c.paced = options_.pace_output;
+        {  // the new stream of a call whose transfer was not answered: the parked session goes on
+          std::lock_guard<std::mutex> lock(sid_mu_);
+          if (auto it = parked_.find(s.provider_call_id); it != parked_.end() && it->second.resuming) {
+            c.session = std::move(it->second.session);
+            parked_.erase(it);
+            s.resume_outlet = c.outlet;
+          }
+        }
         c.session->Post(InEvent::Begin(s));
         return 0;
       }
@@ -1142,6 +1216,11 @@ class ServerImpl final : public Server {
   std::unordered_map<uint64_t, HttpResponse> responses_;
   std::mutex sid_mu_;
   std::map<std::string, std::pair<int64_t, bool>> sids_;  // CallSid -> (row, stream live)
+  struct Parked {
+    std::shared_ptr<CallSession> session;
+    bool resuming = false;  // not answered: waiting for the new stream
+  };
+  std::map<std::string, Parked> parked_;  // CallSid -> transfer waiting for its <Dial> result
 
   std::atomic<int64_t> http_requests_{0}, active_calls_{0}, calls_started_{0}, calls_ended_{0}, bad_messages_{0},
       frames_in_{0}, frames_out_{0}, frames_handled_{0}, frames_dropped_{0};

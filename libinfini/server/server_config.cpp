@@ -39,7 +39,8 @@ Result<ServerOptions> ParseServerConfig(const json& c, const std::string& base_d
   static const char* kKeys[] = {"host", "port", "public_url", "businesses", "store", "recognizer", "synthesizer",
                                 "language_model", "workers", "twilio_pipeline_rate", "agent_voice", "end_silence_ms",
                                 "max_body_bytes", "start_timeout_ms", "idle_timeout_ms", "max_call_seconds",
-                                "allow_unsigned_webhooks", "api", "dashboard", "twilio", "messenger", "prices"};
+                                "allow_unsigned_webhooks", "api", "dashboard", "twilio", "messenger", "prices",
+                                "transfer_ring_seconds"};
   for (const auto& [k, v] : c.items()) {
     if (std::find(std::begin(kKeys), std::end(kKeys), k) == std::end(kKeys))
       return Status::InvalidArgument(fmt::format("server config: unknown key \"{}\" (see infini serve --help)", k));
@@ -76,6 +77,7 @@ Result<ServerOptions> ParseServerConfig(const json& c, const std::string& base_d
   INFINI_RETURN_IF_ERROR(Get(c, "idle_timeout_ms", o.idle_timeout_ms));
   INFINI_RETURN_IF_ERROR(Get(c, "max_call_seconds", o.max_call_seconds));
   INFINI_RETURN_IF_ERROR(Get(c, "allow_unsigned_webhooks", o.allow_unsigned_webhooks));
+  INFINI_RETURN_IF_ERROR(Get(c, "transfer_ring_seconds", o.transfer_ring_seconds));
   if (o.port < 0 || o.port > 65535) return Status::InvalidArgument(fmt::format("server config: port {} out of range", o.port));
   if (const char* t = getenv("TWILIO_AUTH_TOKEN"); t && *t) o.twilio_auth_token = t;
   if (const char* u = getenv("INFINI_PUBLIC_URL"); u && *u) o.public_url = u;
@@ -120,12 +122,13 @@ std::string ServerConfigHelp() {
   agent_voice              synthesizer voice when the business names none (default slt)
   end_silence_ms           silence that ends a caller turn (default 600)
   max_body_bytes, start_timeout_ms, idle_timeout_ms, max_call_seconds, allow_unsigned_webhooks
+  transfer_ring_seconds    how long a transfer rings before Twilio reports no-answer (default 20)
 Environment (secrets never go in the file):
   TWILIO_AUTH_TOKEN        validates X-Twilio-Signature on /twilio/voice and /twilio/status (required
                            for Twilio; without it those webhooks answer 403)
   INFINI_PUBLIC_URL        overrides public_url
   INFINI_PORT              overrides port
-Routes: POST /twilio/voice, POST /twilio/status, WS /twilio/stream, WS /voice (docs/native-transport.md),
+Routes: POST /twilio/voice, POST /twilio/status, POST /twilio/dial-status, WS /twilio/stream, WS /voice (docs/native-transport.md),
   GET /healthz, plus the REST API and dashboard when built in.)";
 }
 

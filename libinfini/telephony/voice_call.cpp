@@ -128,6 +128,16 @@ class VoiceCallImpl final : public VoiceCall {
     return s;
   }
 
+  Status TransferFailed() override {
+    auto actions = conversation_.OnTransferFailed();
+    if (actions.empty()) return Status::InvalidArgument("call: no transfer to report as not answered");
+    // The caller was on hold in between: start listening afresh.
+    asr_->Reset();
+    preroll_.clear();
+    keys_.clear();
+    return Act(actions, nullptr);
+  }
+
   Status Hangup() override {
     if (!conversation_.ended()) conversation_.OnHangup();
     return Status::OK();

@@ -365,3 +365,19 @@ TEST_CASE("messengers come from the registry: twilio -> outbox from config; a hu
   REQUIRE_FALSE(unknown.ok());
   CHECK(unknown.status().message().find("twilio") != std::string::npos);
 }
+
+TEST_CASE("twilio: Dial() asks for the result: <Dial action method timeout> (the server's /twilio/dial-status)") {
+  TwilioFixture f;
+  const std::string call = "CA22222222222222222222222222222222";
+  f.fake.Post("/_fake/calls", R"({"sid": ")" + call + R"("})");
+  auto control = MakeTwilioCallControl(f.Config());
+  REQUIRE_MESSAGE(control.ok(), control.status().ToString());
+  Status s = (*control)->Dial(call, "+15125550911",
+                              {.action_url = "https://rx.example.com/twilio/dial-status?a=1&b=2", .timeout_seconds = 15});
+  REQUIRE_MESSAGE(s.ok(), s.ToString());
+  auto reqs = f.Requests();
+  REQUIRE(reqs.size() == 1);
+  CHECK(reqs[0]["form"]["Twiml"] ==
+        "<Response><Dial action=\"https://rx.example.com/twilio/dial-status?a=1&amp;b=2\" method=\"POST\" "
+        "timeout=\"15\">+15125550911</Dial></Response>");
+}
