@@ -587,7 +587,22 @@ class Api {
     std::string status = c.req.query_param("status", "");
     auto list = store_.ListOutbox(status);
     if (!list.ok()) return FromStatus(list.status());
-    std::vector<SmsRecord> newest_first(list->rbegin(), list->rend());
+    // Scoped like calls: only messages of this business's calls (an SMS is tied to its call).
+    const std::string biz = BusinessId();
+    std::map<int64_t, bool> ours;  // call id -> belongs to this business
+    auto belongs = [&](const SmsRecord& m) {
+      if (biz.empty()) return true;
+      if (m.call_id <= 0) return false;
+      auto it = ours.find(m.call_id);
+      if (it == ours.end()) {
+        auto call = store_.GetCall(m.call_id);
+        it = ours.emplace(m.call_id, call.ok() && call->business_id == biz).first;
+      }
+      return it->second;
+    };
+    std::vector<SmsRecord> newest_first;
+    for (auto it = list->rbegin(); it != list->rend(); ++it)
+      if (belongs(*it)) newest_first.push_back(*it);
     return JsonResponse(200, PageOf("sms", newest_first, PageParams(c), SmsJson));
   }
 

@@ -634,6 +634,7 @@ struct Conversation::Impl {
   void CheckAvailability() {
     for (const char* slot : {"service", "staff_preference", "time"})
       if (AskIfMissing(slot)) return;  // a flow without a collect state for them
+    scheduler.SetMoving(booking.moving ? booking.moving->id : std::string());  // a move frees its own slot
     if (booking.held) return Fire("free");
     const Service* service = biz.FindService(*booking.service);
     if (booking.minute && !booking.day) {
@@ -715,6 +716,7 @@ struct Conversation::Impl {
 
   // Finds the nearest alternatives to `wanted`, then "taken" (or "none" when there are none).
   void PrepareAlternatives(LocalMinute wanted, const std::string& reason) {
+    scheduler.SetMoving(booking.moving ? booking.moving->id : std::string());
     offered = scheduler.Alternatives(*booking.service, wanted, Staff(), now, biz.scheduling.alternatives);
     std::string said = offered.empty() ? "" : SayAlternatives();
     if (Staff() != "any") {
@@ -738,6 +740,7 @@ struct Conversation::Impl {
   // The offer_alternatives action: says the offered times and waits for a choice.
   void OfferAlternativesAction() {
     if (!booking.service) return Pipeline();
+    scheduler.SetMoving(booking.moving ? booking.moving->id : std::string());
     if (offered.empty()) {
       offered = scheduler.Earliest(*booking.service, booking.day.value_or(now - now % kDayMinutes), Staff(), now,
                                    biz.scheduling.alternatives);

@@ -175,6 +175,7 @@ bool Scheduler::ResourceFree(const std::string& resource, LocalMinute start, int
                              int gap_minutes) {
   for (const auto& a : DayAppointments(DayOf(start))) {
     if (a.cancelled || a.resource != resource) continue;
+    if (!moving_.empty() && a.id == moving_) continue;  // its old slot is the one being given up
     // The existing job keeps its own buffer after it; the new one keeps `gap_minutes` after it.
     int64_t a_end = a.end_utc + int64_t(GapAfter(a.service_id)) * 60;
     int64_t new_end = end_utc + int64_t(gap_minutes) * 60;

@@ -62,6 +62,13 @@ class Scheduler {
   // The exact instant of the call, for minimum notice inside the repeated fall-back hour, where
   // the local `now` passed to the queries is ambiguous. Optional: without it `now` is converted.
   void SetNowUtc(int64_t now_utc) { now_utc_ = now_utc; }
+  // The appointment being rescheduled (its id; "" = none): every query treats its current slot
+  // as free, so it may move to a time overlapping its old one, or within its own buffer, while
+  // every other job's buffer still counts.
+  void SetMoving(std::string appointment_id) {
+    if (appointment_id != moving_) Invalidate();
+    moving_ = std::move(appointment_id);
+  }
 
   // Whether `service_id` can start at `start` on `staff` ("" or "any" = whichever is free).
   // On success `*chosen` holds the resource.
@@ -117,6 +124,7 @@ class Scheduler {
   const BusinessConfig& biz_;
   Calendar& calendar_;
   int64_t now_utc_ = 0;
+  std::string moving_;           // SetMoving
   LocalMinute cached_day_ = -1;  // -1: nothing cached
   std::vector<Appointment> cached_;
 };

@@ -320,9 +320,17 @@ TEST_CASE("voicemails, SMS outbox, callbacks and marking a callback done") {
   CHECK(vm.json["voicemails"][0]["message"] == "Call me back about my furnace");
   CHECK(vm.json["voicemails"][0]["call_id"] == f.c2);
 
+  // Scoped to the business like calls: another business's SMS, and one tied to no call, are not shown.
+  auto other = f.store->StartCall({.business_id = "salon", .provider_call_id = "CA-salon", .from_phone = "+15125550123"});
+  REQUIRE(other.ok());
+  REQUIRE(f.store->QueueSms("+15125550123", "Salon: booked a cut", other.value()).ok());
+  REQUIRE(f.store->QueueSms("+15125557788", "Reminder: AC repair", f.c1).ok());
   auto sms = f.Get("/api/v1/sms", f.readonly);
   REQUIRE(sms.json["total"] == 2);
-  CHECK(sms.json["sms"][0]["body"] == "unrelated");  // newest first
+  CHECK(sms.json["sms"][0]["body"] == "Reminder: AC repair");  // newest first
+  CHECK(sms.json["sms"][1]["body"] == "Booked: AC repair Tue 9 am");
+  CHECK(sms.json.dump().find("Salon") == std::string::npos);
+  CHECK(sms.json.dump().find("unrelated") == std::string::npos);
   CHECK(f.Get("/api/v1/sms?status=sent", f.readonly).json["total"] == 0);
   CHECK(f.Get("/api/v1/sms?status=queued&limit=1", f.readonly).json["next_offset"] == 1);
 

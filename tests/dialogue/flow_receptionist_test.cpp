@@ -453,6 +453,24 @@ TEST_CASE("reschedule into a busy time offers alternatives, the appointment is u
   CHECK(c.outcome().changed->to != "2026-12-11T14:00");
 }
 
+TEST_CASE("reschedule within the hour: overlapping its own old slot is allowed, other jobs' buffers are not") {
+  // Tech 2 is busy all morning; Tech 1 has only Sam's tune-up (10-11) and a repair at 12:30.
+  Call c(TestData("hvac"), kOpen, "+15125557788",
+         std::string(R"([{"service":"maintenance","start":"2026-12-10T10:00","resource":"Tech 1","name":"Sam Lee",
+                           "phone":"+15125557788","id":"appt-sam"},
+                          {"service":"emergency","start":"2026-12-10T08:00","resource":"Tech 2"},
+                          {"service":"emergency","start":"2026-12-10T10:00","resource":"Tech 2"},
+                          {"service":"ac_repair","start":"2026-12-10T12:30","resource":"Tech 1"}])"));
+  c.Start();
+  CHECK(Has(c.Say("I need to move my tune-up to Thursday at ten thirty"),
+            "I'll move your seasonal tune-up to Thursday, December 10 at 10:30 AM"));
+  c.Say("Yes");
+  c.Say("Yes please");
+  REQUIRE(c.outcome().changed.has_value());
+  CHECK(c.outcome().changed->to == "2026-12-10T10:30");
+  CHECK(c.outcome().changed->resource == "Tech 1");
+}
+
 TEST_CASE("cancel: policy read, yes cancels, slot freed, text confirms") {
   Call c(Example("hvac"), kOpen, "+15125557788", kExisting);
   c.Start();

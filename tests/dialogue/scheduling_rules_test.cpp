@@ -383,3 +383,30 @@ TEST_CASE("scheduling rule fields are validated with the file and the field path
   CHECK(ErrorOf(base(R"(["A"])", R"([{"id":"b","name":"Brakes","minutes":60,"buffer_minutes":-1}])", "{}")) ==
         "biz.json: services[0].buffer_minutes: must be a whole number of minutes from 0 to 1440");
 }
+
+TEST_CASE("buffer on a move: the moved job's own old slot is free, every other job's buffer still counts") {
+  auto b = Shop(R"(["Tech 1"])", R"([{"id":"repair","name":"Repair","minutes":60}])", R"({"buffer_minutes":30})");
+  MemoryCalendar cal;
+  Occupy(cal, b, "Tech 1", At(9, 10, 0), 60, "repair");  // the job being moved: 10-11 (+30)
+  Occupy(cal, b, "Tech 1", At(9, 13, 0), 60, "repair");  // another job: 13-14 (+30)
+  const std::string moving = "Tech 1" + std::to_string(At(9, 10, 0));
+  Scheduler s(b, cal);
+  LocalMinute now = At(8, 8, 0);
+  std::string who;
+  CHECK(s.Check("repair", At(9, 10, 30), "any", now, &who) == SlotProblem::kTaken);  // a new booking: taken
+  s.SetMoving(moving);
+  CHECK(s.Check("repair", At(9, 10, 30), "any", now, &who) == SlotProblem::kNone);  // overlaps only itself
+  CHECK(s.Check("repair", At(9, 11, 30), "any", now, &who) == SlotProblem::kNone);
+  CHECK(s.Check("repair", At(9, 12, 0), "any", now, &who) == SlotProblem::kTaken);   // 12-13 + 30 travel hits 13:00
+  CHECK(s.Check("repair", At(9, 14, 0), "any", now, &who) == SlotProblem::kTaken);   // inside 13:00's buffer
+  CHECK(s.Check("repair", At(9, 14, 30), "any", now, &who) == SlotProblem::kNone);
+  // Alternatives to 12:00 for the move: the old slot counts as free, the 13:00 job's buffer does not.
+  auto alt = s.Alternatives("repair", At(9, 12, 0), "any", now, 3);
+  REQUIRE_FALSE(alt.empty());
+  for (const auto& a : alt) {
+    INFO("minute of day " << (a.start - DayOf(a.start)));
+    CHECK((a.start <= At(9, 11, 30) || a.start >= At(9, 14, 30)));
+  }
+  s.SetMoving("");
+  CHECK(s.Check("repair", At(9, 10, 30), "any", now, &who) == SlotProblem::kTaken);
+}
