@@ -64,7 +64,14 @@ std::shared_ptr<BusinessRuntime> LiveBusinesses::Build(BusinessConfig config, in
   const BusinessConfig& b = *rt->config;
   const OwnerNotifications& n = b.notifications;
   if (n.enabled || n.text_back) {
-    rt->notify_sms = std::make_unique<CallOutboxMessenger>(store_);
+    auto sms = MakeMessenger(messenger_, MessengerBinding{.store = &store_, .business_id = b.id, .prices = prices_});
+    if (sms.ok()) {
+      rt->notify_sms = std::move(sms).value();
+    } else {
+      INFINI_LOG(kWarn, "server: business '{}': messenger: {}; owner SMS stay in the outbox", b.id,
+                 sms.status().ToString());
+      rt->notify_sms = std::make_unique<CallOutboxMessenger>(store_);
+    }
     if (!n.email_provider.empty()) {
       auto spec = nlohmann::json::parse(n.email_provider, nullptr, false);
       auto made = spec.is_discarded() ? Result<std::unique_ptr<Messenger>>(Status::InvalidArgument("not JSON"))

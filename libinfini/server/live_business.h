@@ -17,7 +17,10 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "infini/business.h"
+#include "infini/cost.h"
 #include "infini/messenger.h"
 #include "infini/notify.h"
 #include "infini/status.h"
@@ -29,7 +32,7 @@ namespace infini::server {
 struct BusinessRuntime {
   std::shared_ptr<const BusinessConfig> config;
   int version = 0;                          // store script version; 0 = from a file / the embedder
-  std::unique_ptr<Messenger> notify_sms;    // outbox rows tied to Message::call_id (the call's row)
+  std::unique_ptr<Messenger> notify_sms;    // the server's messenger (outbox rows tied to Message::call_id)
   std::unique_ptr<Messenger> notify_email;  // notifications.email (registry spec), or null
   std::unique_ptr<CallNotifier> notifier;   // background: never blocks a call's worker
 
@@ -41,7 +44,10 @@ struct BusinessRuntime {
 
 class LiveBusinesses {
  public:
-  explicit LiveBusinesses(Store& store) : store_(store) {}
+  // Owner SMS and text-backs go through `messenger` (the calls' spec, messenger.h) bound to the
+  // business, falling back to the store's outbox; `prices` (may be null) prices their usage.
+  LiveBusinesses(Store& store, nlohmann::json messenger, const PriceTable* prices)
+      : store_(store), messenger_(std::move(messenger)), prices_(prices) {}
   ~LiveBusinesses();  // flushes every notifier
 
   // Adds a business (at start-up). InvalidArgument for a duplicate id.
@@ -59,6 +65,8 @@ class LiveBusinesses {
   std::shared_ptr<BusinessRuntime> Build(BusinessConfig config, int version);
 
   Store& store_;
+  nlohmann::json messenger_;
+  const PriceTable* prices_;
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<BusinessRuntime>> current_;  // in the order added
   std::vector<std::shared_ptr<BusinessRuntime>> retired_;  // replaced versions, kept until the end

@@ -123,8 +123,6 @@ class ServerImpl final : public Server {
       owned_store_ = std::move(s).value();
       store_ = owned_store_.get();
     }
-    live_ = std::make_unique<server::LiveBusinesses>(*store_);
-    for (const auto& b : options_.businesses) INFINI_RETURN_IF_ERROR(live_->Add(b));
     const auto& registry = ProviderRegistry::Builtin();
     if (options_.recognizer_instance) {
       recognizer_ = options_.recognizer_instance;
@@ -143,6 +141,9 @@ class ServerImpl final : public Server {
       synthesizer_ = owned_synthesizer_.get();
     }
     INFINI_RETURN_IF_ERROR(InitMetering(registry));
+    // Business configs, each with its owner notifier (SMS through the same messenger as the calls').
+    live_ = std::make_unique<server::LiveBusinesses>(*store_, options_.messenger, &prices_);
+    for (const auto& b : options_.businesses) INFINI_RETURN_IF_ERROR(live_->Add(b));
     if (options_.twilio_auth_token.empty())
       INFINI_LOG(kWarn, "server: no Twilio auth token: {}", options_.allow_unsigned_webhooks
                      ? "UNSIGNED WEBHOOKS ARE ACCEPTED (development only)"
