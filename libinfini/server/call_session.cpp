@@ -394,7 +394,10 @@ void CallSession::OnStart(const CallStart& s) {
   co.language_model = ctx_->language_model;
   co.usage = &meter_;
   // The owner's summary and the missed-call text-back, when the business configures them.
-  if (s.runtime) co.on_end = s.runtime->NotifyHook(row, s.from, o.now_utc ? o.now_utc : std::time(nullptr));
+  // The summary shows the call's cost so far (on_end runs on this session's strand).
+  if (s.runtime)
+    co.on_end = s.runtime->NotifyHook(row, s.from, o.now_utc ? o.now_utc : std::time(nullptr),
+                                      [this] { return CostSoFarUsd(); });
   conversation_ = std::make_unique<Conversation>(*s.business, store.calendar(), messenger_.get(), co);
   VoiceCallOptions vo = o.call;
   vo.sample_rate = s.pipeline_rate;

@@ -43,10 +43,12 @@ class CallOutboxMessenger final : public Messenger {
 }  // namespace
 
 std::function<void(const CallOutcome&)> BusinessRuntime::NotifyHook(int64_t row, const std::string& caller_phone,
-                                                                    int64_t started_utc) const {
+                                                                    int64_t started_utc,
+                                                                    std::function<double()> cost_usd) const {
   CallNotifier* n = notifier.get();
   if (!n) return nullptr;
   CallInfo info{.call_id = std::to_string(row), .caller_phone = caller_phone, .started_utc = started_utc};
+  info.cost_usd = std::move(cost_usd);
   return [n, info](const CallOutcome& outcome) {
     CallInfo i = info;
     i.ended_utc = static_cast<int64_t>(std::time(nullptr));

@@ -38,8 +38,10 @@ struct BusinessRuntime {
 
   // ConversationOptions::on_end for one call: the owner summary and missed-call text-back,
   // with the call's end time filled in when it ends.
+  // `cost_usd` (may be null) is the call's cost so far, read when the summary is written.
   std::function<void(const CallOutcome&)> NotifyHook(int64_t row, const std::string& caller_phone,
-                                                     int64_t started_utc) const;
+                                                     int64_t started_utc,
+                                                     std::function<double()> cost_usd = nullptr) const;
 };
 
 class LiveBusinesses {
