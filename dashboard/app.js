@@ -356,7 +356,9 @@ async function renderScript() {
       report(true, `Saved: version ${r.version} is live.`);
     } catch (e) {
       const errs = e.body && e.body.error && e.body.error.errors;
-      report(false, e.message, errs);
+      // A 422 lists every problem ({path, message}); the config that was live stays live.
+      if (errs && errs.length) report(false, `Not saved: ${errs.length} problem${errs.length === 1 ? '' : 's'}; the current version stays live.`, errs);
+      else report(false, e.message, errs);
     }
   };
   const canSave = me && me.role === 'owner';

@@ -182,15 +182,22 @@ try {
     const before = await text('#script-version');
     const config = JSON.parse(await page.inputValue('#script-editor'));
     config.services[0].minutes = 'two hours';
+    const zone = config.timezone;
+    config.timezone = 'Mars/Base';  // a second, independent problem: both are listed
     await page.fill('#script-editor', JSON.stringify(config, null, 2));
     await page.click('#validate');
     await page.waitForSelector('#script-status .error');
     assert.match(await text('#script-status'), /services\[0\]\.minutes/);
+    assert.match(await text('#script-status'), /timezone/);
     await page.click('#save');
     await page.waitForFunction(() => /stays live/.test(document.querySelector('#script-status').innerText));
     assert.match(await text('#script-status'), /services\[0\]\.minutes/);
+    assert.match(await text('#script-status'), /timezone/);
+    assert.match(await text('#script-status'), /2 problems/);
+    assert.equal(await page.locator('#script-status li').count(), 2);
     assert.equal(await text('#script-version'), before);
     await shot('07-script-rejected');
+    config.timezone = zone;
     config.services[0].minutes = 90;
     await page.fill('#script-editor', JSON.stringify(config, null, 2));
     await page.click('#save');
