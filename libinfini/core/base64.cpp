@@ -47,14 +47,17 @@ std::string Base64Encode(std::span<const uint8_t> data) {
 }
 
 Status Base64Decode(std::string_view text, std::vector<uint8_t>& out) {
-  out.clear();
   if (text.size() % 4 != 0) {
+    out.clear();
     return Status::Corruption(fmt::format("base64: length {} is not a multiple of 4", text.size()));
   }
-  if (text.empty()) return Status::OK();
+  if (text.empty()) {
+    out.clear();
+    return Status::OK();
+  }
   size_t pad = 0;
   if (text.back() == '=') pad = (text[text.size() - 2] == '=') ? 2 : 1;
-  out.resize(text.size() / 4 * 3 - pad);
+  out.resize(text.size() / 4 * 3 - pad);  // same size as last time (a stream's frames): no zeroing
   size_t o = 0;
   const size_t full = text.size() - (pad ? 4 : 0);
   for (size_t i = 0; i < full; i += 4) {
