@@ -34,39 +34,56 @@ thread_local WorkerPool::Held WorkerPool::held_;
 
 void WorkerPool::Post(std::function<void()> task) {
   if (held_.pool == this) {
-    held_.tasks.push_back(std::move(task));
+    held_.jobs.push_back({std::move(task), nullptr});
     return;
   }
-  bool wake;
+  int idle;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    tasks_.push_back(std::move(task));
-    wake = idle_ > 0;
+    jobs_.push_back({std::move(task), nullptr});
+    idle = idle_;
   }
-  if (wake) cv_.notify_one();
+  Notify(1, idle);
+}
+
+void WorkerPool::PostSession(std::shared_ptr<CallSession> session) {
+  if (held_.pool == this) {
+    held_.jobs.push_back({nullptr, std::move(session)});
+    return;
+  }
+  int idle;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs_.push_back({nullptr, std::move(session)});
+    idle = idle_;
+  }
+  Notify(1, idle);
+}
+
+void WorkerPool::Notify(size_t n, int idle) {
+  if (idle <= 0) return;
+  if (n >= static_cast<size_t>(idle)) {
+    cv_.notify_all();
+  } else {
+    for (size_t i = 0; i < n; ++i) cv_.notify_one();
+  }
 }
 
 void WorkerPool::HoldPosts() { held_.pool = this; }
 
-size_t WorkerPool::held() const { return held_.pool == this ? held_.tasks.size() : 0; }
+size_t WorkerPool::held() const { return held_.pool == this ? held_.jobs.size() : 0; }
 
 size_t WorkerPool::FlushPosts() {
-  if (held_.pool != this || held_.tasks.empty()) return 0;
-  const size_t n = held_.tasks.size();
+  if (held_.pool != this || held_.jobs.empty()) return 0;
+  const size_t n = held_.jobs.size();
   int idle;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto& t : held_.tasks) tasks_.push_back(std::move(t));
+    for (auto& j : held_.jobs) jobs_.push_back(std::move(j));
     idle = idle_;
   }
-  held_.tasks.clear();
-  if (idle > 0) {
-    if (n >= static_cast<size_t>(idle)) {
-      cv_.notify_all();
-    } else {
-      for (size_t i = 0; i < n; ++i) cv_.notify_one();
-    }
-  }
+  held_.jobs.clear();
+  Notify(n, idle);
   return n;
 }
 
@@ -89,19 +106,23 @@ void WorkerPool::Stop() {
 
 void WorkerPool::Run() {
   for (;;) {
-    std::function<void()> task;
+    Job job;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      while (!stopping_ && tasks_.empty()) {
+      while (!stopping_ && jobs_.empty()) {
         ++idle_;
         cv_.wait(lock);
         --idle_;
       }
-      if (tasks_.empty()) return;  // stopping and nothing left
-      task = std::move(tasks_.front());
-      tasks_.pop_front();
+      if (jobs_.empty()) return;  // stopping and nothing left
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
     }
-    task();
+    if (job.session) {
+      job.session->Drain();
+    } else {
+      job.task();
+    }
   }
 }
 
@@ -246,10 +267,21 @@ void CallSession::Post(InEvent event) {
   bool schedule = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    inbox_.events.push_back(std::move(event));
+    inbox_.event_at.push_back(inbox_.packet_ends.size());
+    if (!scheduled_) schedule = scheduled_ = true;
+  }
+  if (schedule) ctx_->pool->PostSession(shared_from_this());
+}
+
+void CallSession::PostAudio(std::span<const uint8_t> packet) {
+  bool schedule = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
     // A worker far behind (a blocked provider): drop audio beyond ~20 s, keep control events.
     // Never silently: a log line (the first, then every 250th), the server's frames_dropped
     // counter, and an "audio_dropped" action on the call row when it ends (Finish).
-    if (event.kind == InEvent::Kind::kAudio && inbox_.size() >= kMaxInboxEvents) {
+    if (inbox_.packet_ends.size() >= kMaxInboxEvents) {
       const auto now = Clock::now();
       if (dropped_ == 0) drop_first_ = now;
       drop_last_ = now;
@@ -257,32 +289,60 @@ void CallSession::Post(InEvent event) {
       ctx_->frames_dropped->fetch_add(1, std::memory_order_relaxed);
       if (dropped_ % 250 == 1)
         INFINI_LOG(kWarn,
-                   "call {}: pipeline is {} events behind (limit {}); inbound audio frame dropped ({} bytes); {} "
+                   "call {}: pipeline is {} frames behind (limit {}); inbound audio frame dropped ({} bytes); {} "
                    "frame(s) = {} ms of caller audio dropped on this call so far",
-                   row_.load(), inbox_.size(), kMaxInboxEvents, event.bytes.size(), dropped_, dropped_ * kFrameMs);
+                   row_.load(), inbox_.packet_ends.size(), kMaxInboxEvents, packet.size(), dropped_,
+                   dropped_ * kFrameMs);
       return;
     }
-    inbox_.push_back(std::move(event));
+    inbox_.audio.insert(inbox_.audio.end(), packet.begin(), packet.end());
+    inbox_.packet_ends.push_back(static_cast<uint32_t>(inbox_.audio.size()));
     if (!scheduled_) schedule = scheduled_ = true;
   }
-  if (schedule) ctx_->pool->Post([self = shared_from_this()] { self->Drain(); });
+  if (schedule) ctx_->pool->PostSession(shared_from_this());
 }
 
 void CallSession::Drain() {
-  for (int n = 0; n < 64; ++n) {  // then yield the worker to other calls
-    InEvent e;
+  for (int round = 0; round < 4; ++round) {  // then yield the worker to other calls
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (inbox_.empty()) {
         scheduled_ = false;
         return;
       }
-      e = std::move(inbox_.front());
-      inbox_.pop_front();
+      std::swap(inbox_, working_);  // working_ was cleared: its buffers keep their capacity
     }
-    Handle(e);
+    HandleInbox(working_);
+    working_.clear();
   }
-  ctx_->pool->Post([self = shared_from_this()] { self->Drain(); });
+  ctx_->pool->PostSession(shared_from_this());
+}
+
+void CallSession::HandleInbox(Inbox& in) {
+  size_t packet = 0;
+  for (size_t i = 0; i < in.events.size(); ++i) {
+    if (in.event_at[i] > packet) {
+      HandleAudio(in, packet, in.event_at[i]);
+      packet = in.event_at[i];
+    }
+    Handle(in.events[i]);
+  }
+  if (packet < in.packet_ends.size()) HandleAudio(in, packet, in.packet_ends.size());
+}
+
+void CallSession::HandleAudio(const Inbox& in, size_t first, size_t last) {
+  ctx_->frames_handled->fetch_add(static_cast<int64_t>(last - first), std::memory_order_relaxed);
+  // Audio still queued when the caller hung up is not worth decoding.
+  if (finished_ || !started_ || ending_ || hung_up_.load()) return;
+  const uint8_t* base = in.audio.data();
+  auto begin_of = [&](size_t p) -> size_t { return p == 0 ? 0 : in.packet_ends[p - 1]; };
+  if (start_.format == WireFormat::kOpus) {  // packets one by one
+    for (size_t p = first; p < last && !finished_ && !ending_; ++p)
+      OnAudio(std::span<const uint8_t>(base + begin_of(p), in.packet_ends[p] - begin_of(p)));
+    return;
+  }
+  // μ-law and PCM16 frames are a plain sample stream: all of them at once.
+  OnAudio(std::span<const uint8_t>(base + begin_of(first), in.packet_ends[last - 1] - begin_of(first)));
 }
 
 std::string CallSession::Tag() const {
@@ -294,11 +354,6 @@ void CallSession::Handle(InEvent& e) {
   if (finished_) return;
   switch (e.kind) {
     case InEvent::Kind::kStart: OnStart(e.start); break;
-    case InEvent::Kind::kAudio:
-      ctx_->frames_handled->fetch_add(1, std::memory_order_relaxed);
-      // Audio still queued when the caller hung up is not worth decoding.
-      if (started_ && !ending_ && !hung_up_.load()) OnAudio(e.bytes);
-      break;
     case InEvent::Kind::kDtmf: if (started_ && !ending_) OnDtmf(e.digit); break;
     case InEvent::Kind::kMarkPlayed: if (started_) OnMarkPlayed(e.text); break;
     case InEvent::Kind::kHangup:
@@ -423,9 +478,9 @@ void CallSession::OnStart(const CallStart& s) {
   AfterStep();
 }
 
-void CallSession::OnAudio(const std::vector<uint8_t>& bytes) {
-  // 1. Wire bytes -> PCM16 at the wire rate.
-  in_pcm_.clear();
+void CallSession::OnAudio(std::span<const uint8_t> bytes) {
+  // 1. Wire bytes -> PCM16 at the wire rate (in_pcm_ keeps its size from frame to frame:
+  // resizing it from empty would zero it every time).
   switch (start_.format) {
     case WireFormat::kUlaw8k:
       in_pcm_.resize(bytes.size());
@@ -454,12 +509,13 @@ void CallSession::OnAudio(const std::vector<uint8_t>& bytes) {
   }
   const size_t n = static_cast<size_t>(AudioFrame::SamplesPerFrame(start_.pipeline_rate));
   size_t used = 0;
+  frame_.sample_rate = start_.pipeline_rate;
+  frame_.channels = 1;
   while (in_rate_pcm_.size() - used >= n && !finished_ && !ending_) {
-    AudioFrame f;
-    f.sample_rate = start_.pipeline_rate;
-    f.samples.assign(in_rate_pcm_.begin() + static_cast<long>(used), in_rate_pcm_.begin() + static_cast<long>(used + n));
+    frame_.samples.assign(in_rate_pcm_.begin() + static_cast<long>(used),
+                          in_rate_pcm_.begin() + static_cast<long>(used + n));
     used += n;
-    Status s = call_->PushFrame(f);
+    Status s = call_->PushFrame(frame_);
     if (!s.ok()) INFINI_LOG(kWarn, "{}: frame: {}", Tag(), s.ToString());
     AfterStep();
   }

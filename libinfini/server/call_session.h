@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,6 +46,9 @@ class WorkerPool {
   explicit WorkerPool(int threads);
   ~WorkerPool();
   void Post(std::function<void()> task);
+  // A session whose inbox has work: runs session->Drain(). No allocation (the audio path posts
+  // one of these per session per batch, so it must not cost a heap-allocated std::function).
+  void PostSession(std::shared_ptr<CallSession> session);
   void Stop();
 
   void HoldPosts();      // this thread's Post()s wait for FlushPosts()
@@ -54,14 +58,20 @@ class WorkerPool {
 
  private:
   void Run();
+  // One queued job: a task, or a session to drain.
+  struct Job {
+    std::function<void()> task;
+    std::shared_ptr<CallSession> session;
+  };
+  void Notify(size_t n, int idle);
   struct Held {
     WorkerPool* pool = nullptr;
-    std::vector<std::function<void()>> tasks;
+    std::vector<Job> jobs;
   };
   static thread_local Held held_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;
+  std::deque<Job> jobs_;
   bool stopping_ = false;
   int idle_ = 0;  // workers waiting on cv_
   std::vector<std::thread> threads_;
@@ -163,17 +173,17 @@ struct CallStart {
   std::shared_ptr<Outlet> resume_outlet;
 };
 
+// A control event for a session. Audio does not travel as events: CallSession::PostAudio
+// appends it to the session's inbox buffer (no per-frame object).
 struct InEvent {
   // kDialResult: a parked transfer's result (text = Twilio DialCallStatus, or why it ended).
-  enum class Kind { kStart, kAudio, kDtmf, kMarkPlayed, kHangup, kClosed, kDrained, kDialResult };
-  Kind kind = Kind::kAudio;
-  std::vector<uint8_t> bytes;  // kAudio, in the call's WireFormat
+  enum class Kind { kStart, kDtmf, kMarkPlayed, kHangup, kClosed, kDrained, kDialResult };
+  Kind kind = Kind::kClosed;
   char digit = 0;
   std::string text;            // mark name, hang-up / close reason
   CallStart start;
 
   static InEvent Of(Kind k, std::string text = "") { InEvent e; e.kind = k; e.text = std::move(text); return e; }
-  static InEvent Audio(std::vector<uint8_t> b) { InEvent e; e.kind = Kind::kAudio; e.bytes = std::move(b); return e; }
   static InEvent Dtmf(char d) { InEvent e; e.kind = Kind::kDtmf; e.digit = d; return e; }
   static InEvent Begin(CallStart s) { InEvent e; e.kind = Kind::kStart; e.start = std::move(s); return e; }
 };
@@ -182,8 +192,12 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
  public:
   CallSession(SessionContext* ctx, std::shared_ptr<Outlet> outlet) : ctx_(ctx), outlet_(std::move(outlet)) {}
   ~CallSession();
-  // Thread-safe. Events are handled in order, one at a time, on the pool.
+  // Thread-safe. Events and audio are handled in the order posted, one at a time, on the pool.
   void Post(InEvent event);
+  // One inbound audio packet in the call's WireFormat (a 20 ms frame, or an Opus packet).
+  void PostAudio(std::span<const uint8_t> packet);
+  // The pool's job: everything posted so far.
+  void Drain();
   int64_t row() const { return row_.load(); }
   // The call's estimated provider cost so far (usage metered + telephony until now + SMS
   // already billed), US dollars. On the session strand, e.g. CallInfo::cost_usd of the owner
@@ -191,10 +205,22 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   double CostSoFarUsd() const;
 
  private:
-  void Drain();
+  // What the loop thread posted and the strand has not taken yet: control events, and the audio
+  // packets before, between and after them (back to back, with their end offsets). The strand
+  // swaps the whole inbox for its own empty one, so in steady state nothing is allocated.
+  struct Inbox {
+    std::vector<InEvent> events;
+    std::vector<size_t> event_at;        // events[i] comes after this many of the packets
+    std::vector<uint8_t> audio;
+    std::vector<uint32_t> packet_ends;   // end offset in `audio` of each packet
+    bool empty() const { return events.empty() && packet_ends.empty(); }
+    void clear() { events.clear(); event_at.clear(); audio.clear(); packet_ends.clear(); }
+  };
+  void HandleInbox(Inbox& in);
+  void HandleAudio(const Inbox& in, size_t first, size_t last);  // packets [first, last)
   void Handle(InEvent& e);
   void OnStart(const CallStart& s);
-  void OnAudio(const std::vector<uint8_t>& bytes);
+  void OnAudio(std::span<const uint8_t> bytes);
   void OnDtmf(char digit);
   void OnMarkPlayed(const std::string& name);
   void OnDrained();
@@ -219,7 +245,8 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   std::shared_ptr<Outlet> outlet_;
 
   std::mutex mu_;
-  std::deque<InEvent> inbox_;
+  Inbox inbox_;     // under mu_
+  Inbox working_;   // the strand's: what it is handling now
   bool scheduled_ = false;
   // Inbound audio dropped because the pipeline was kMaxInboxEvents behind (a blocked provider):
   // logged, counted, and recorded on the call row as an "audio_dropped" action at the end.
@@ -242,6 +269,7 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   std::unique_ptr<OpusDecoder> opus_in_;
   std::unique_ptr<OpusEncoder> opus_out_;
   std::vector<int16_t> in_pcm_, in_rate_pcm_, out_pcm_, out_wire_;
+  AudioFrame frame_;  // the pipeline frame handed to VoiceCall (reused: no allocation per frame)
   std::vector<uint8_t> scratch_;
   bool utterance_audio_ = false;
   int marks_sent_ = 0;

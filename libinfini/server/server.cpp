@@ -50,8 +50,10 @@ using nlohmann::json;
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
-struct Pss {
+struct WsConn;
+struct Pss {  // lws's per-connection user data (zeroed by lws)
   uint64_t id;
+  WsConn* ws;  // a WebSocket's entry in ws_ (nodes of an unordered_map do not move), or null
 };
 
 struct HttpConn {
@@ -854,6 +856,7 @@ class ServerImpl final : public Server {
     if (!pss) return -1;
     pss->id = ++next_id_;
     WsConn& c = ws_[pss->id];
+    pss->ws = &c;
     c.wsi = wsi;
     c.kind = UriOf(wsi) == "/twilio/stream" ? WsConn::Kind::kTwilio : WsConn::Kind::kNative;
     c.opened = c.last_inbound = Clock::now();
@@ -868,9 +871,8 @@ class ServerImpl final : public Server {
   static constexpr int kLeadMs = 40;  // paced audio may run this far ahead of real time
 
   int OnWsWritable(Pss* pss) {
-    auto it = pss ? ws_.find(pss->id) : ws_.end();
-    if (it == ws_.end()) return 0;
-    WsConn& c = it->second;
+    if (!pss || !pss->ws) return 0;
+    WsConn& c = *pss->ws;
     if (c.close_code) {
       const char* why = c.close_code == LWS_CLOSE_STATUS_POLICY_VIOLATION ? "no start" : "ending";
       lws_close_reason(c.wsi, static_cast<lws_close_status>(c.close_code),
@@ -932,6 +934,7 @@ class ServerImpl final : public Server {
   void OnWsClosed(Pss* pss) {
     auto it = pss ? ws_.find(pss->id) : ws_.end();
     if (it == ws_.end()) return;
+    pss->ws = nullptr;
     WsConn& c = it->second;
     c.outlet->MarkGone();
     std::string why = c.close_reason.empty() ? (stop_ ? "server stopping" : "caller hung up (socket closed)")
@@ -941,9 +944,8 @@ class ServerImpl final : public Server {
   }
 
   int OnWsReceive(struct lws* wsi, Pss* pss, void* in, size_t len) {
-    auto it = pss ? ws_.find(pss->id) : ws_.end();
-    if (it == ws_.end()) return -1;
-    WsConn& c = it->second;
+    if (!pss || !pss->ws) return -1;
+    WsConn& c = *pss->ws;
     if (lws_is_first_fragment(wsi)) {
       c.rx.clear();
       c.rx_overflow = false;
@@ -992,7 +994,7 @@ class ServerImpl final : public Server {
         return 0;
       }
       frames_in_.fetch_add(1, std::memory_order_relaxed);
-      c.session->Post(InEvent::Audio(c.scratch));
+      c.session->PostAudio(c.scratch);
       return 0;
     }
     auto msg = ParseMediaStreamMessage(c.rx);
@@ -1057,7 +1059,7 @@ class ServerImpl final : public Server {
           return 0;
         }
         frames_in_.fetch_add(1, std::memory_order_relaxed);
-        c.session->Post(InEvent::Audio(c.scratch));
+        c.session->PostAudio(c.scratch);
         return 0;
       case E::kDtmf:
         if (c.started) c.session->Post(InEvent::Dtmf(msg->digit));
@@ -1087,7 +1089,7 @@ class ServerImpl final : public Server {
         return 0;
       }
       frames_in_.fetch_add(1, std::memory_order_relaxed);
-      c.session->Post(InEvent::Audio(std::vector<uint8_t>(c.rx.begin(), c.rx.end())));
+      c.session->PostAudio(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(c.rx.data()), c.rx.size()));
       return 0;
     }
     json j = json::parse(c.rx, nullptr, false);

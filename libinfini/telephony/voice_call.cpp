@@ -2,7 +2,7 @@
 #include "infini/call.h"
 
 #include <chrono>
-#include <deque>
+#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -81,14 +81,14 @@ class VoiceCallImpl final : public VoiceCall {
         tts_->Cancel();  // stop the agent: the transport also clears what it queued
         agent_speaking_ = false;
       }
-      for (const auto& f : preroll_) INFINI_RETURN_IF_ERROR(PushAsr(f));
-      preroll_.clear();
+      for (size_t i = 0; i < preroll_size_; ++i)
+        INFINI_RETURN_IF_ERROR(PushAsr(preroll_[(preroll_head_ + i) % preroll_.size()]));
+      preroll_size_ = 0;
     }
     if (turns_.in_speech() || event == TurnEvent::kSpeechEnd) {
       INFINI_RETURN_IF_ERROR(PushAsr(frame));
     } else {
-      preroll_.push_back(frame);
-      while (static_cast<int>(preroll_.size()) * kFrameMs > options_.preroll_ms) preroll_.pop_front();
+      KeepPreroll(frame);
     }
     if (event == TurnEvent::kDiscarded) asr_->Reset();
     if (event != TurnEvent::kSpeechEnd) return Status::OK();
@@ -133,7 +133,7 @@ class VoiceCallImpl final : public VoiceCall {
     if (actions.empty()) return Status::InvalidArgument("call: no transfer to report as not answered");
     // The caller was on hold in between: start listening afresh.
     asr_->Reset();
-    preroll_.clear();
+    preroll_size_ = 0;
     keys_.clear();
     return Act(actions, nullptr);
   }
@@ -150,6 +150,26 @@ class VoiceCallImpl final : public VoiceCall {
 
  private:
   double Ms() const { return std::chrono::duration<double, std::milli>(Clock::now() - started_).count(); }
+
+  // The last preroll_ms of audio before speech starts, in a ring of frames whose buffers are
+  // reused (this runs on every silent 20 ms frame of every call).
+  void KeepPreroll(const AudioFrame& frame) {
+    const size_t capacity = static_cast<size_t>(std::max(0, options_.preroll_ms / kFrameMs));
+    if (capacity == 0) return;
+    if (preroll_.size() != capacity) {
+      preroll_.assign(capacity, AudioFrame{});
+      preroll_head_ = preroll_size_ = 0;
+    }
+    AudioFrame& slot = preroll_[(preroll_head_ + preroll_size_) % capacity];
+    slot.sample_rate = frame.sample_rate;
+    slot.channels = frame.channels;
+    slot.samples.assign(frame.samples.begin(), frame.samples.end());
+    if (preroll_size_ < capacity) {
+      ++preroll_size_;
+    } else {
+      preroll_head_ = (preroll_head_ + 1) % capacity;
+    }
+  }
 
   Status PushAsr(const AudioFrame& f) {
     Status s = asr_->Push(f);
@@ -197,7 +217,8 @@ class VoiceCallImpl final : public VoiceCall {
   TurnDetector turns_;
   std::unique_ptr<RecognizerSession> asr_;
   std::unique_ptr<SynthesisSession> tts_;
-  std::deque<AudioFrame> preroll_;
+  std::vector<AudioFrame> preroll_;  // ring: preroll_size_ frames from preroll_head_
+  size_t preroll_head_ = 0, preroll_size_ = 0;
   bool agent_speaking_ = false;
   int barge_ins_ = 0;
   TurnTimings* current_ = nullptr;
