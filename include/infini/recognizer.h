@@ -52,8 +52,8 @@ struct RecognizerOptions {
   std::string language = "en-US";
   bool partials = true;     // deliver partial hypotheses while the caller speaks
   RecognizerHints hints;
-  // The call's meter (infini/cost.h), or null: each provider adds the audio seconds it was
-  // given as "<provider>/asr_seconds" (pocketsphinx too, priced at 0). Must outlive the session.
+  // The call's meter (infini/cost.h), or null: the audio given, as "<provider>/asr_seconds" (pocketsphinx at $0),
+  // added per turn and (the tail) on destruction: destroy the session before reading final totals. Outlives it.
   UsageMeter* usage = nullptr;
 };
 

@@ -28,6 +28,7 @@
 #include "cloud/deepgram_protocol.h"
 #include "cloud/voice_common.h"
 #include "cloud/voice_providers.h"
+#include "providers/asr_usage.h"
 #include "infini/g711.h"
 #include "infini/log.h"
 
@@ -71,10 +72,11 @@ class DeepgramSession : public RecognizerSession {
     settings_.sample_rate = options_.sample_rate;
     settings_.encoding = options_.sample_rate == 8000 ? "mulaw" : "linear16";
     url_ = DeepgramListenUrl(settings_, options_.hints);
-    usage_.Attach(options_.usage, config_->price_as);
+    usage_.Attach(options_.usage, config_->price_as, options_.sample_rate);
   }
 
   ~DeepgramSession() override {
+    usage_.Flush();  // the tail after the last turn
     StopKeepalive();
     if (ws_) {
       if (ws_->open()) (void)ws_->SendText(R"({"type":"CloseStream"})");
@@ -162,14 +164,14 @@ class DeepgramSession : public RecognizerSession {
           std::string_view(reinterpret_cast<const char*>(frame.samples.data()), frame.samples.size() * 2));
     }
     if (!sent.ok()) return Prefixed(sent, "deepgram: send audio");
-    const double seconds = static_cast<double>(frame.samples.size()) / options_.sample_rate;
-    stream_seconds_ += seconds;
-    usage_.Add(seconds);
+    stream_seconds_ += static_cast<double>(frame.samples.size()) / options_.sample_rate;
+    usage_.Count(frame.samples.size());  // metered once per turn (EndTurn, Reset, destruction)
     last_audio_ = Clock::now();
     return Status::OK();
   }
 
   Result<Transcript> EndTurn() override {
+    usage_.Flush();  // everything of this turn was sent (and billed) already
     if (!in_turn_) {  // no audio this turn: nothing to ask
       Transcript t;
       t.is_final = true;
@@ -215,6 +217,7 @@ class DeepgramSession : public RecognizerSession {
   }
 
   void Reset() override {
+    usage_.Flush();  // dropped without a result, but sent
     if (in_turn_ && ws_ && !Closed()) (void)ws_->SendText(R"({"type":"Finalize"})");
     in_turn_ = false;
     turn_failed_ = Status::OK();
@@ -353,7 +356,7 @@ class DeepgramSession : public RecognizerSession {
   double turn_start_s_ = 0;
   std::vector<Segment> finals_;
   Segment interim_;
-  AsrUsage usage_{"deepgram"};
+  providers::AsrUsage usage_{"deepgram"};
   std::atomic<Clock::time_point> last_audio_{Clock::now()};
   std::thread keepalive_;
   std::mutex keepalive_mu_;

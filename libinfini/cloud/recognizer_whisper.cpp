@@ -18,6 +18,7 @@
 
 #include "cloud/voice_common.h"
 #include "cloud/voice_providers.h"
+#include "providers/asr_usage.h"
 #include "infini/log.h"
 #include "infini/wav.h"
 
@@ -77,7 +78,7 @@ class WhisperSession : public RecognizerSession {
   WhisperSession(const WhisperConfig* config, RecognizerOptions options, TranscriptCallback cb)
       : config_(config), options_(std::move(options)), on_transcript_(std::move(cb)) {
     audio_.sample_rate = options_.sample_rate;
-    usage_.Attach(options_.usage, config_->price_as);
+    usage_.Attach(options_.usage, config_->price_as, options_.sample_rate);
   }
 
   Status Push(const AudioFrame& frame) override {
@@ -139,7 +140,8 @@ class WhisperSession : public RecognizerSession {
     if (!config_->api_key.empty()) req.headers["authorization"] = "Bearer " + config_->api_key;
     auto r = SendWithRetry(http_, req, config_->retry, "whisper: transcribe");
     if (!r.ok()) return Prefixed(r.status(), "whisper");
-    ReportAudioSeconds(seconds);
+    usage_.Count(audio.samples.size());  // sent: billed whatever the answer
+    usage_.Flush();
     if (r->status != 200) {
       const std::string msg = fmt::format("whisper: HTTP {} from {}: {}", r->status, req.url, HttpErrorMessage(*r));
       if (r->status == 401 || r->status == 403) return Status::PermissionDenied(msg);
@@ -191,8 +193,6 @@ class WhisperSession : public RecognizerSession {
     overflow_logged_ = false;
   }
 
-  void ReportAudioSeconds(double seconds) { usage_.Add(seconds); }
-
  private:
   const WhisperConfig* config_;
   RecognizerOptions options_;
@@ -200,7 +200,7 @@ class WhisperSession : public RecognizerSession {
   net::HttpClient http_;
   AudioFrame audio_;
   bool overflow_logged_ = false;
-  AsrUsage usage_{"whisper"};
+  providers::AsrUsage usage_{"whisper"};
 };
 
 class WhisperRecognizer : public Recognizer {

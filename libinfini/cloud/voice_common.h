@@ -62,29 +62,3 @@ Status Prefixed(const Status& status, std::string_view prefix);
 std::string TrimBaseUrl(std::string url);
 
 }  // namespace infini::cloud
-
-namespace infini::cloud {
-
-// Audio seconds a recognizer session sent to a paid provider: kept for the session's log
-// line and added to the call's meter (RecognizerOptions::usage) as "<price_as>/asr_seconds".
-class AsrUsage {
- public:
-  explicit AsrUsage(std::string provider) : provider_(std::move(provider)) {}
-  void Attach(UsageMeter* meter, std::string price_as) {
-    meter_ = meter;
-    if (!price_as.empty()) provider_ = std::move(price_as);
-  }
-  void Add(double seconds) {
-    seconds_ += seconds;
-    if (meter_) meter_->Add(provider_, usage::kAsrSeconds, seconds);
-  }
-  double seconds() const { return seconds_; }
-  const std::string& provider() const { return provider_; }
-
- private:
-  std::string provider_;
-  UsageMeter* meter_ = nullptr;
-  double seconds_ = 0;
-};
-
-}  // namespace infini::cloud

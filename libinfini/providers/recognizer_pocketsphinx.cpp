@@ -45,6 +45,7 @@ cst_lexicon* cmu_lex_init(void);
 #include "infini/log.h"
 #include "infini/recognizer.h"
 #include "infini/resampler.h"
+#include "providers/asr_usage.h"
 #include "providers/biasing.h"
 
 namespace infini::providers {
@@ -311,9 +312,12 @@ class PocketsphinxSession : public RecognizerSession {
     stream_search_ = bias_.name.empty() || bias_.grammar ? d_->default_search : bias_.name;
     if (stream_search_ != ps_get_search(d_->ps)) ps_set_search(d_->ps, stream_search_.c_str());
     stream_source_ = stream_search_ == d_->default_search ? "pocketsphinx/lm" : "pocketsphinx/biased-lm";
+    // Embedded: priced at 0, metered so a call's usage shows which recognizer heard it.
+    usage_.Attach(options_.usage, "", options_.sample_rate);
   }
 
   ~PocketsphinxSession() override {
+    usage_.Flush();  // the tail after the last turn
     if (in_utt_) ps_end_utt(d_->ps);
     if (ps_get_search(d_->ps) != d_->default_search) ps_set_search(d_->ps, d_->default_search.c_str());
     pool_->Release(std::move(d_));
@@ -326,9 +330,7 @@ class PocketsphinxSession : public RecognizerSession {
     if (frame.channels != 1)
       return Status::InvalidArgument(fmt::format("pocketsphinx: {} channels; only mono is supported", frame.channels));
     if (frame.samples.empty()) return Status::OK();
-    if (options_.usage)  // embedded: priced at 0, metered so a call's usage shows which recognizer heard it
-      options_.usage->Add("pocketsphinx", usage::kAsrSeconds,
-                          static_cast<double>(frame.samples.size()) / options_.sample_rate);
+    usage_.Count(frame.samples.size());  // metered once per turn (EndTurn, Reset, destruction)
     std::span<const int16_t> pcm = frame.samples;
     if (upsampler_) {
       scratch_.clear();
@@ -377,6 +379,7 @@ class PocketsphinxSession : public RecognizerSession {
   }
 
   Result<Transcript> EndTurn() override {
+    usage_.Flush();
     Transcript t;
     t.is_final = true;
     if (upsampler_) {  // drain the resampler's filter delay into this turn
@@ -445,6 +448,7 @@ class PocketsphinxSession : public RecognizerSession {
   }
 
   void Reset() override {
+    usage_.Flush();  // dropped without a result, but heard
     if (in_utt_) ps_end_utt(d_->ps);
     in_utt_ = false;
     if (upsampler_) upsampler_->Reset();
@@ -470,6 +474,7 @@ class PocketsphinxSession : public RecognizerSession {
   std::vector<int16_t> scratch_;
   int64_t since_partial_ = 0;
   std::string last_partial_;
+  AsrUsage usage_{"pocketsphinx"};
 };
 
 class PocketsphinxRecognizer : public Recognizer {

@@ -880,26 +880,31 @@ void CallSession::Finish(const std::string& why) {
                       "being over {} events behind; recorded as the call's audio_dropped action",
                Tag(), dropped, dropped * kFrameMs, kMaxInboxEvents);
   }
+  std::vector<double> lat;
+  size_t turns = 0;
+  if (call_) {
+    turns = call_->turns().size();
+    for (const auto& t : call_->turns())
+      if (t.first_frame_out_ms > 0) lat.push_back(t.latency_ms());
+  }
+  std::sort(lat.begin(), lat.end());
+  // The pipeline goes before the cost is stored: a recognizer session meters the audio of its
+  // last, unfinished turn when it is destroyed (providers/asr_usage.h).
+  call_.reset();
   const int64_t cost_micros = RecordCallCost(seconds);
   Status s = store.EndCall(row_, outcome, summary);
   if (!s.ok()) INFINI_LOG(kError, "{}: cannot close the call row: {}", Tag(), s.ToString());
   SendEvent(end.dump(-1, ' ', false, json::error_handler_t::replace));
 
-  std::vector<double> lat;
-  if (call_)
-    for (const auto& t : call_->turns())
-      if (t.first_frame_out_ms > 0) lat.push_back(t.latency_ms());
-  std::sort(lat.begin(), lat.end());
   ctx_->call_log(fmt::format("call {} ended after {:.0f} s ({}): {} — {}; {} turns{}; est. cost ${:.4f}", row_.load(),
                              seconds, close_reason_.empty() ? why : close_reason_, outcome, summary,
-                             call_ ? call_->turns().size() : 0,
+                             turns,
                              lat.empty() ? "" : fmt::format(", median reply latency {:.0f} ms", lat[lat.size() / 2]),
                              static_cast<double>(cost_micros) / 1e6));
   if (ctx_->register_sid && !start_.provider_call_id.empty()) ctx_->register_sid(start_.provider_call_id, row_, false);
   ctx_->active_calls->fetch_sub(1);
   ctx_->calls_ended->fetch_add(1);
-  // Free the pipeline now; the session object itself goes when the socket does.
-  call_.reset();
+  // Free the rest of the pipeline now; the session object itself goes when the socket does.
   conversation_.reset();
   messenger_.reset();
 }

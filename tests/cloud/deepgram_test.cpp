@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cloud/voice_providers.h"
+#include "infini/cost.h"
 #include "infini/http.h"
 #include "voice_fakes.h"
 
@@ -109,6 +110,30 @@ TEST_CASE("deepgram: audio streams as mu-law; interim results become partials, f
   CHECK(c["binary_frames"] == 150);
   CHECK(c["messages"] == nlohmann::json::array({R"({"type":"Finalize"})", R"({"type":"Finalize"})",
                                                 R"({"type":"CloseStream"})"}));
+}
+
+TEST_CASE("deepgram: the meter gets the audio sent once per turn, and the tail after the last turn at close") {
+  DeepgramFixture f;
+  auto asr = f.Make();
+  f.Transcripts({"yes please"});
+  UsageMeter meter;
+  auto session = asr->Start({.sample_rate = 8000, .partials = false, .usage = &meter}, nullptr);
+  REQUIRE_MESSAGE(session.ok(), session.status().ToString());
+  for (const auto& fr : Tone(8000, 1000)) REQUIRE((*session)->Push(fr).ok());
+  CHECK(meter.Total("deepgram", usage::kAsrSeconds) == 0);  // Push only counts (hot path)
+  REQUIRE((*session)->EndTurn().ok());
+  CHECK(meter.Total("deepgram", usage::kAsrSeconds) == doctest::Approx(1.0).epsilon(1e-9));
+  // The caller hangs up mid-turn: 0.6 s sent and never finalized, then a short last frame.
+  for (const auto& fr : Tone(8000, 600)) REQUIRE((*session)->Push(fr).ok());
+  AudioFrame last;
+  last.sample_rate = 8000;
+  last.samples.assign(100, 0);
+  REQUIRE((*session)->Push(last).ok());
+  CHECK(meter.Total("deepgram", usage::kAsrSeconds) == doctest::Approx(1.0).epsilon(1e-9));
+  session->reset();
+  CHECK(meter.Total("deepgram", usage::kAsrSeconds) == doctest::Approx(1.6 + 100.0 / 8000).epsilon(1e-9));
+  // ... which is what the server received (one mu-law byte a sample).
+  CHECK(f.Connections()[0]["audio_bytes"] == 8000 + 4800 + 100);
 }
 
 TEST_CASE("deepgram: 16 kHz sessions stream linear16; silent turns ask nothing; KeepAlive while idle") {

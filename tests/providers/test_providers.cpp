@@ -10,6 +10,8 @@
 #include "infini/recognizer.h"
 #include "infini/registry.h"
 #include "infini/synthesizer.h"
+#include "infini/cost.h"
+#include "providers/asr_usage.h"
 #include "providers/biasing.h"
 #include "providers/prompt_cache.h"
 #include "providers/wer.h"
@@ -436,4 +438,31 @@ TEST_CASE("null recognizer and silence synthesizer: for load tests, by name, wit
   (*speak)->Cancel();
   CHECK((*speak)->Push("More.").code() == Status::Code::kCancelled);
   CHECK(reg.Make<Synthesizer>(nlohmann::json{{"name", "silence"}, {"ms_per_char", -1}}).status().IsInvalidArgument());
+}
+
+TEST_CASE("asr usage: counted per frame, reaches the meter only at a flush; the tail on destruction; exact totals") {
+  UsageMeter meter;
+  int64_t samples = 0;
+  {
+    providers::AsrUsage u("deepgram");
+    u.Attach(&meter, "deepgram-eu", 8000);
+    for (int turn = 0; turn < 30; ++turn) {  // a 3-minute call: 9000 frames of 20 ms
+      for (int i = 0; i < 299; ++i) u.Count(160);
+      samples += 299 * 160;
+      CHECK(meter.Total("deepgram-eu", usage::kAsrSeconds) == doctest::Approx((samples - 299 * 160) / 8000.0));
+      u.Flush();
+      CHECK(meter.Total("deepgram-eu", usage::kAsrSeconds) == doctest::Approx(samples / 8000.0).epsilon(1e-12));
+    }
+    u.Count(160);
+    u.Count(37);  // a short last frame: the tail after the last turn
+    samples += 197;
+    CHECK(u.seconds() == doctest::Approx(samples / 8000.0).epsilon(1e-12));
+    CHECK(meter.Total("deepgram-eu", usage::kAsrSeconds) == doctest::Approx((samples - 197) / 8000.0).epsilon(1e-12));
+  }
+  CHECK(meter.Total("deepgram-eu", usage::kAsrSeconds) == doctest::Approx(samples / 8000.0).epsilon(1e-12));
+  CHECK(meter.Total("deepgram", usage::kAsrSeconds) == 0);  // price_as renames the provider
+  providers::AsrUsage unmetered("pocketsphinx");  // no meter attached: counts, never crashes
+  unmetered.Count(320);
+  unmetered.Flush();
+  CHECK(unmetered.seconds() > 0);
 }

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <thread>
 
+#include "infini/cost.h"
 #include "infini/g711.h"
 #include "infini/recognizer.h"
 #include "infini/registry.h"
@@ -199,6 +200,40 @@ TEST_CASE("sessions on two threads decode at once (one decoder each from the poo
   t2.join();
   CHECK(providers::CountWordErrors("go forward ten meters", a).errors() <= 1);
   CHECK(a == b);  // same audio, same model, independent state
+}
+
+TEST_CASE("pocketsphinx meters the audio pushed once per turn; the tail after the last turn when the session goes") {
+  // Its own pool (another config key), so the channel estimate the other tests share is untouched.
+  auto asr = ProviderRegistry::Builtin().Make<Recognizer>(nlohmann::json{{"name", "pocketsphinx"}, {"cold_start_pass", false}});
+  REQUIRE_MESSAGE(asr.ok(), asr.status().ToString());
+  auto go = speechdata::ReadPcm16(speechdata::kTestData + "/goforward.raw");
+  REQUIRE(go.size() > 16000);
+  UsageMeter meter;
+  auto metered = [&] { return meter.Total("pocketsphinx", usage::kAsrSeconds); };
+  auto session = (*asr)->Start({.sample_rate = 16000, .partials = false, .usage = &meter}, nullptr);
+  REQUIRE_MESSAGE(session.ok(), session.status().ToString());
+  auto push = [&](size_t from, size_t to) {
+    for (size_t at = from; at < to; at += 320) {
+      AudioFrame f;
+      f.sample_rate = 16000;
+      f.samples.assign(go.begin() + at, go.begin() + std::min(to, at + 320));
+      REQUIRE((*session)->Push(f).ok());
+    }
+  };
+  push(0, go.size());
+  CHECK(metered() == 0);  // Push only counts samples (no meter lock per frame)
+  auto final = (*session)->EndTurn();
+  REQUIRE_MESSAGE(final.ok(), final.status().ToString());
+  CHECK(HasWord(*final, "forward"));
+  const double turn1 = static_cast<double>(go.size()) / 16000;
+  CHECK(metered() == doctest::Approx(turn1).epsilon(1e-9));
+  push(0, 8000);  // an abandoned turn (Reset) is heard, so metered
+  (*session)->Reset();
+  CHECK(metered() == doctest::Approx(turn1 + 0.5).epsilon(1e-9));
+  push(0, 11000 + 123);  // the caller hangs up mid-turn: no final turn
+  CHECK(metered() == doctest::Approx(turn1 + 0.5).epsilon(1e-9));
+  session->reset();
+  CHECK(metered() == doctest::Approx(turn1 + 0.5 + 11123.0 / 16000).epsilon(1e-9));
 }
 
 TEST_CASE("flite: every voice streams 20 ms frames at 8, 16 and 24 kHz") {
