@@ -40,6 +40,30 @@ inline Result<double> ConfigDouble(const nlohmann::json& config, const char* pro
   return config[key].get<double>();
 }
 
+// The keys every HTTP provider reads alike — base_url (http:// or https://), model, price_as,
+// timeout_ms (50..120000) and connect_timeout_ms (50..60000) — into the members of the same
+// names of `c` (a provider's config struct), whose values are the defaults. Every key is
+// checked before any is assigned; an error names the provider and the key.
+template <class ProviderConfig>
+Status ReadHttpEndpoint(const nlohmann::json& config, const char* provider, ProviderConfig& c) {
+  auto base = ConfigString(config, provider, "base_url", c.base_url);
+  auto model = ConfigString(config, provider, "model", c.model);
+  auto price_as = ConfigString(config, provider, "price_as", c.price_as);
+  auto timeout = ConfigInt(config, provider, "timeout_ms", c.timeout_ms, 50, 120000);
+  auto connect = ConfigInt(config, provider, "connect_timeout_ms", c.connect_timeout_ms, 50, 60000);
+  for (const Status& s : {base.status(), model.status(), price_as.status(), timeout.status(), connect.status()})
+    if (!s.ok()) return s;
+  if (base->rfind("http://", 0) != 0 && base->rfind("https://", 0) != 0)
+    return Status::InvalidArgument(
+        fmt::format("{}: \"base_url\" must start with http:// or https://, got '{}'", provider, *base));
+  c.base_url = *base;
+  c.model = *model;
+  c.price_as = *price_as;
+  c.timeout_ms = *timeout;
+  c.connect_timeout_ms = *connect;
+  return Status::OK();
+}
+
 // The API key named by config["api_key_env"] (default `default_env`). An empty env name
 // means "no key" (local servers). A named but unset variable is an error naming the
 // variable, never its value.

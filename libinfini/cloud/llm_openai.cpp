@@ -125,32 +125,20 @@ class OpenAiLanguageModel : public LanguageModel {
 Result<std::unique_ptr<LanguageModel>> MakeOpenAiLanguageModel(const nlohmann::json& config) {
   const char* p = "openai language model";
   OpenAiLlmConfig c;
-  auto base = ConfigString(config, p, "base_url", c.base_url);
-  auto model = ConfigString(config, p, "model", c.model);
-  auto price_as = ConfigString(config, p, "price_as", c.price_as);
+  INFINI_RETURN_IF_ERROR(ReadHttpEndpoint(config, p, c));
   auto tool_choice = ConfigString(config, p, "tool_choice", c.tool_choice);
-  auto timeout = ConfigInt(config, p, "timeout_ms", c.timeout_ms, 50, 120000);
-  auto connect = ConfigInt(config, p, "connect_timeout_ms", c.connect_timeout_ms, 50, 60000);
   auto max_tokens = ConfigInt(config, p, "max_tokens", c.max_tokens, 16, 4096);
   auto history = ConfigInt(config, p, "history_turns", c.history_turns, 0, 50);
   auto budget = ConfigDouble(config, p, "max_tokens_per_call", c.max_tokens_per_call);
   auto temperature = ConfigDouble(config, p, "temperature", c.temperature);
-  for (const Status& s : {base.status(), model.status(), price_as.status(), tool_choice.status(), timeout.status(),
-                          connect.status(), max_tokens.status(), history.status(), budget.status(),
+  for (const Status& s : {tool_choice.status(), max_tokens.status(), history.status(), budget.status(),
                           temperature.status()})
     if (!s.ok()) return s;
   if (*tool_choice != "required" && *tool_choice != "auto")
     return Status::InvalidArgument(fmt::format("{}: \"tool_choice\" must be \"required\" or \"auto\", got '{}'", p, *tool_choice));
-  if (base->rfind("http://", 0) != 0 && base->rfind("https://", 0) != 0)
-    return Status::InvalidArgument(fmt::format("{}: \"base_url\" must start with http:// or https://, got '{}'", p, *base));
   auto key = ApiKeyFromEnv(config, p, "OPENAI_API_KEY");
   if (!key.ok()) return key.status();
-  c.base_url = *base;
-  c.model = *model;
-  c.price_as = *price_as;
   c.tool_choice = *tool_choice;
-  c.timeout_ms = *timeout;
-  c.connect_timeout_ms = *connect;
   c.max_tokens = *max_tokens;
   c.history_turns = *history;
   c.max_tokens_per_call = *budget;

@@ -246,24 +246,12 @@ class HttpSynthesizer : public Synthesizer {
 };
 
 Status ReadCommon(const json& config, const char* p, HttpTtsConfig& c) {
-  auto base = ConfigString(config, p, "base_url", c.base_url);
-  auto model = ConfigString(config, p, "model", c.model);
+  INFINI_RETURN_IF_ERROR(ReadHttpEndpoint(config, p, c));
   auto voice = ConfigString(config, p, "voice", c.voice);
-  auto price_as = ConfigString(config, p, "price_as", c.price_as);
-  auto timeout = ConfigInt(config, p, "timeout_ms", c.timeout_ms, 50, 120000);
-  auto connect = ConfigInt(config, p, "connect_timeout_ms", c.connect_timeout_ms, 50, 60000);
   auto budget = ConfigInt(config, p, "max_chars_per_call", c.max_chars_per_call, 1, 10000000);
-  for (const Status& s : {base.status(), model.status(), voice.status(), price_as.status(), timeout.status(),
-                          connect.status(), budget.status()})
+  for (const Status& s : {voice.status(), budget.status()})
     if (!s.ok()) return s;
-  if (base->rfind("http://", 0) != 0 && base->rfind("https://", 0) != 0)
-    return Status::InvalidArgument(fmt::format("{}: \"base_url\" must start with http:// or https://, got '{}'", p, *base));
-  c.base_url = *base;
-  c.model = *model;
   c.voice = *voice;
-  c.price_as = *price_as;
-  c.timeout_ms = *timeout;
-  c.connect_timeout_ms = *connect;
   c.max_chars_per_call = *budget;
   return Status::OK();
 }
