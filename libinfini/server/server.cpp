@@ -18,6 +18,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -710,6 +711,18 @@ class ServerImpl final : public Server {
     return ValidateTwilioSignature(url, form, options_.twilio_auth_token, req.header("x-twilio-signature"));
   }
 
+  // The 403 for a Twilio webhook that is not signed by Twilio (counted, logged with the
+  // reason), or nullopt when it is.
+  std::optional<HttpResponse> RefuseUnsigned(const HttpRequest& req, const std::map<std::string, std::string>& form) {
+    if (SignedByTwilio(req, form)) return std::nullopt;
+    bad_messages_.fetch_add(1);
+    INFINI_LOG(kWarn, "server: {} {} from {} refused: {}", req.method, req.path, req.remote_address,
+               options_.twilio_auth_token.empty() ? "no Twilio auth token configured"
+               : req.header("x-twilio-signature").empty() ? "no X-Twilio-Signature"
+                                                          : "X-Twilio-Signature does not match");
+    return HttpResponse::Error(403, "invalid Twilio signature");
+  }
+
   // The live config version a new call gets (live_business.h); null for an unknown id.
   std::shared_ptr<const server::BusinessRuntime> BusinessFor(std::string_view to, std::string_view id) const {
     return live_->Find(to, id);
@@ -724,14 +737,7 @@ class ServerImpl final : public Server {
 
   HttpResponse TwilioVoice(const HttpRequest& req) {
     auto form = ParseFormUrlEncoded(req.body);
-    if (!SignedByTwilio(req, form)) {
-      bad_messages_.fetch_add(1);
-      INFINI_LOG(kWarn, "server: POST /twilio/voice from {} refused: {}", req.remote_address,
-                 options_.twilio_auth_token.empty() ? "no Twilio auth token configured"
-                 : req.header("x-twilio-signature").empty() ? "no X-Twilio-Signature"
-                                                            : "X-Twilio-Signature does not match");
-      return HttpResponse::Error(403, "invalid Twilio signature");
-    }
+    if (auto refused = RefuseUnsigned(req, form)) return *refused;
     const std::string sid = form["CallSid"], from = form["From"], to = form["To"];
     const auto b = BusinessFor(to, "");
     CallRecord rec;
@@ -755,11 +761,7 @@ class ServerImpl final : public Server {
 
   HttpResponse TwilioStatus(const HttpRequest& req) {
     auto form = ParseFormUrlEncoded(req.body);
-    if (!SignedByTwilio(req, form)) {
-      bad_messages_.fetch_add(1);
-      INFINI_LOG(kWarn, "server: POST /twilio/status from {} refused: bad or missing signature", req.remote_address);
-      return HttpResponse::Error(403, "invalid Twilio signature");
-    }
+    if (auto refused = RefuseUnsigned(req, form)) return *refused;
     const std::string sid = form["CallSid"], status = form["CallStatus"];
     int64_t row = 0;
     bool live = false;
@@ -817,11 +819,7 @@ class ServerImpl final : public Server {
   // resumes (the caller hears that no one picked up and a callback task is taken).
   HttpResponse TwilioDialStatus(const HttpRequest& req) {
     auto form = ParseFormUrlEncoded(req.body);
-    if (!SignedByTwilio(req, form)) {
-      bad_messages_.fetch_add(1);
-      INFINI_LOG(kWarn, "server: POST /twilio/dial-status from {} refused: bad or missing signature", req.remote_address);
-      return HttpResponse::Error(403, "invalid Twilio signature");
-    }
+    if (auto refused = RefuseUnsigned(req, form)) return *refused;
     const std::string sid = form["CallSid"], status = form["DialCallStatus"];
     HttpResponse r;
     r.content_type = "text/xml";
