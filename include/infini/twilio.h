@@ -42,15 +42,24 @@ bool ValidateTwilioSignature(std::string_view url, const std::map<std::string, s
 
 std::string XmlEscape(std::string_view text);  // & < > " '
 
+// Documents start with <?xml version="1.0" encoding="UTF-8"?> (a webhook's answer) unless
+// xml_declaration is false (the Twiml parameter of the REST "update call" takes the bare
+// <Response>).
 // <Response><Connect><Stream url="..."><Parameter name=".." value=".."/>...</Stream></Connect></Response>
 // Parameters arrive in the stream's "start" message as customParameters, in this order.
 std::string ConnectStreamTwiml(std::string_view stream_url,
                                const std::vector<std::pair<std::string, std::string>>& parameters,
                                std::string_view status_callback_url = "");
-// <Response>[<Say>say</Say>]<Dial>target</Dial></Response>; a target starting "sip:" is a <Sip>.
-std::string DialTwiml(std::string_view target, std::string_view say = "");
+struct DialTwimlOptions {
+  std::string action_url;    // non-empty: action="..." method="POST" (Twilio posts DialCallStatus there)
+  int timeout_seconds = 0;   // > 0: timeout="..." (seconds to ring)
+  bool xml_declaration = true;
+};
+// <Response>[<Say>say</Say>]<Dial [action method timeout]>target</Dial></Response>; a target
+// starting "sip:" is a <Sip>.
+std::string DialTwiml(std::string_view target, std::string_view say = "", const DialTwimlOptions& options = {});
 // <Response>[<Say>say</Say>]<Hangup/></Response>
-std::string HangupTwiml(std::string_view say = "");
+std::string HangupTwiml(std::string_view say = "", bool xml_declaration = true);
 
 // ---- Media Streams messages (JSON text frames on the stream's WebSocket) ----
 

@@ -6,6 +6,7 @@
 #include "infini/base64.h"
 #include "infini/http.h"
 #include "infini/log.h"
+#include "infini/twilio.h"
 
 namespace infini::cloud {
 namespace {
@@ -70,21 +71,6 @@ int SmsSegments(const std::string& body) {
   }
   if (gsm) return septets <= 160 ? 1 : static_cast<int>((septets + 152) / 153);
   return units <= 70 ? 1 : static_cast<int>((units + 66) / 67);
-}
-
-std::string XmlEscape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 Result<TwilioRest> TwilioRest::FromConfig(const nlohmann::json& config) {
@@ -187,17 +173,13 @@ Status TwilioRest::UpdateCall(const std::string& call_sid, const std::string& tw
 Status TwilioRest::Transfer(const std::string& call_sid, const std::string& target, const std::string& say,
                             const std::string& action_url, int timeout_seconds) const {
   if (target.empty()) return Status::InvalidArgument("twilio: transfer needs a target number or SIP URI");
-  const std::string dial = target.rfind("sip:", 0) == 0 ? "<Sip>" + XmlEscape(target) + "</Sip>" : XmlEscape(target);
-  const std::string speech = say.empty() ? "" : "<Say>" + XmlEscape(say) + "</Say>";
-  std::string attrs;
-  if (!action_url.empty()) attrs += " action=\"" + XmlEscape(action_url) + "\" method=\"POST\"";
-  if (timeout_seconds > 0) attrs += " timeout=\"" + std::to_string(timeout_seconds) + "\"";
-  return UpdateCall(call_sid, "<Response>" + speech + "<Dial" + attrs + ">" + dial + "</Dial></Response>");
+  return UpdateCall(call_sid, DialTwiml(target, say,
+                                        {.action_url = action_url, .timeout_seconds = timeout_seconds,
+                                         .xml_declaration = false}));
 }
 
 Status TwilioRest::Hangup(const std::string& call_sid, const std::string& say) const {
-  const std::string speech = say.empty() ? "" : "<Say>" + XmlEscape(say) + "</Say>";
-  return UpdateCall(call_sid, "<Response>" + speech + "<Hangup/></Response>");
+  return UpdateCall(call_sid, HangupTwiml(say, /*xml_declaration=*/false));
 }
 
 }  // namespace infini::cloud

@@ -50,8 +50,9 @@ class TwilioRest {
   Status UpdateCall(const std::string& call_sid, const std::string& twiml) const;
 
   // Call control: <Dial>target</Dial> (a "sip:" target dials a <Sip>) or <Hangup/>, with an
-  // optional <Say> first. With `action_url` the <Dial> gets action="..." method="POST" (Twilio
-  // posts DialCallStatus there when the dial ends) and, when > 0, timeout="timeout_seconds".
+  // optional <Say> first (infini::DialTwiml / HangupTwiml). With `action_url` the <Dial> gets
+  // action="..." method="POST" (Twilio posts DialCallStatus there when the dial ends) and,
+  // when > 0, timeout="timeout_seconds".
   Status Transfer(const std::string& call_sid, const std::string& target, const std::string& say = "",
                   const std::string& action_url = "", int timeout_seconds = 0) const;
   Status Hangup(const std::string& call_sid, const std::string& say = "") const;
@@ -66,8 +67,5 @@ class TwilioRest {
 
 // SMS segments for `body` by the GSM 03.38 / UCS-2 rules (160/153 or 70/67 characters).
 int SmsSegments(const std::string& body);
-
-// Escapes &, <, >, " and ' for XML text and attributes.
-std::string XmlEscape(const std::string& text);
 
 }  // namespace infini::cloud

@@ -1,4 +1,5 @@
-// Twilio wire formats: signatures (OpenSSL HMAC-SHA1), TwiML strings, Media Streams JSON.
+// Twilio wire formats: signatures (OpenSSL HMAC-SHA1) and Media Streams JSON. The TwiML
+// builders are in the cloud layer (cloud/twiml.cpp), which the REST client shares.
 #include "infini/twilio.h"
 
 #include <algorithm>
@@ -73,54 +74,6 @@ bool ValidateTwilioSignature(std::string_view url, const std::map<std::string, s
   if (SameString(TwilioSignature(url, params, auth_token), signature)) return true;
   const std::string other = TogglePort(url);
   return !other.empty() && SameString(TwilioSignature(other, params, auth_token), signature);
-}
-
-// ---- TwiML ----
-
-std::string XmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-namespace {
-constexpr std::string_view kXmlHead = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
-std::string SayTwiml(std::string_view say) {
-  return say.empty() ? std::string() : fmt::format("<Say>{}</Say>", XmlEscape(say));
-}
-}  // namespace
-
-std::string ConnectStreamTwiml(std::string_view stream_url,
-                               const std::vector<std::pair<std::string, std::string>>& parameters,
-                               std::string_view status_callback_url) {
-  std::string out(kXmlHead);
-  out += "<Response><Connect><Stream url=\"" + XmlEscape(stream_url) + "\"";
-  if (!status_callback_url.empty()) out += " statusCallback=\"" + XmlEscape(status_callback_url) + "\"";
-  out += ">";
-  for (const auto& [name, value] : parameters)
-    out += "<Parameter name=\"" + XmlEscape(name) + "\" value=\"" + XmlEscape(value) + "\"/>";
-  out += "</Stream></Connect></Response>";
-  return out;
-}
-
-std::string DialTwiml(std::string_view target, std::string_view say) {
-  std::string inner = target.rfind("sip:", 0) == 0 ? fmt::format("<Sip>{}</Sip>", XmlEscape(target))
-                                                   : XmlEscape(target);
-  return fmt::format("{}<Response>{}<Dial>{}</Dial></Response>", kXmlHead, SayTwiml(say), inner);
-}
-
-std::string HangupTwiml(std::string_view say) {
-  return fmt::format("{}<Response>{}<Hangup/></Response>", kXmlHead, SayTwiml(say));
 }
 
 // ---- Media Streams ----

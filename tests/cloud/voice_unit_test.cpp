@@ -8,6 +8,7 @@
 #include "cloud/twilio_rest.h"
 #include "cloud/voice_common.h"
 #include "cloud/voice_providers.h"
+#include "infini/twilio.h"
 
 using namespace infini;
 using namespace infini::cloud;
@@ -116,6 +117,14 @@ TEST_CASE("secrets come only from the environment, never from the config") {
   CHECK(MakeWhisperRecognizer({{"api_key_env", ""}, {"response_format", "srt"}}).status().IsInvalidArgument());
 }
 
-TEST_CASE("XML escaping for TwiML") {
+TEST_CASE("XML escaping for TwiML; the REST client's <Dial> and <Hangup/> are the shared builders' documents") {
   CHECK(XmlEscape("a<b>&\"c'") == "a&lt;b&gt;&amp;&quot;c&apos;");
+  CHECK(DialTwiml("+15125550911", "One moment.",
+                  {.action_url = "https://rx.example/twilio/dial-status?a=1&b=2", .timeout_seconds = 15,
+                   .xml_declaration = false}) ==
+        "<Response><Say>One moment.</Say><Dial action=\"https://rx.example/twilio/dial-status?a=1&amp;b=2\" "
+        "method=\"POST\" timeout=\"15\">+15125550911</Dial></Response>");
+  CHECK(DialTwiml("sip:desk@pbx.example") ==
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial><Sip>sip:desk@pbx.example</Sip></Dial></Response>");
+  CHECK(HangupTwiml("", false) == "<Response><Hangup/></Response>");
 }
