@@ -17,6 +17,7 @@
 #include "calendars/common.h"
 #include "calendars/ical.h"
 #include "calendars/time_util.h"
+#include "core/xml.h"
 #include "infini/calendars.h"
 #include "infini/log.h"
 #include "net/http_client.h"
@@ -224,7 +225,7 @@ class CalDavCalendar final : public Calendar {
     std::string filter =
         uid.empty() ? fmt::format("<C:time-range start=\"{}\" end=\"{}\"/>", calendars::FormatIcsUtc(from_utc),
                                   calendars::FormatIcsUtc(to_utc))
-                    : "<C:prop-filter name=\"UID\"><C:text-match collation=\"i;octet\">" + calendars::XmlEscape(uid) +
+                    : "<C:prop-filter name=\"UID\"><C:text-match collation=\"i;octet\">" + XmlEscape(uid) +
                           "</C:text-match></C:prop-filter>";
     auto r = Request("REPORT", collection);
     r.headers = {{"Depth", "1"}, {"Content-Type", "application/xml; charset=utf-8"}};

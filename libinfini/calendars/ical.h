@@ -54,6 +54,5 @@ struct DavResponse {
   int status = 0;             // from <status>HTTP/1.1 200 OK</status>, 0 if absent
 };
 std::vector<DavResponse> ParseMultistatus(std::string_view xml);
-std::string XmlEscape(std::string_view text);
 
 }  // namespace infini::calendars
