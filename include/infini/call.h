@@ -11,6 +11,7 @@
 // (the transport's loop or a worker); on_frame runs on that thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -48,7 +49,9 @@ struct TurnTimings {
   double asr_final_ms = 0;        // recognizer returned its final
   double decision_ms = 0;         // dialogue engine answered
   double tts_first_audio_ms = 0;  // synthesizer produced its first frame
-  double first_frame_out_ms = 0;  // that frame was handed to the transport
+  // The first reply frame left: handed to on_frame, or -- when the transport reports it with
+  // VoiceCall::StampFirstFrameOut (the server does) -- written to the caller's socket.
+  double first_frame_out_ms = 0;
   double latency_ms() const { return first_frame_out_ms - speech_end_ms; }
 };
 
@@ -82,6 +85,10 @@ class VoiceCall {
   // True while the agent's last answer is still to be played by the transport; the
   // transport clears it when playback ends (barge-in is judged against it).
   virtual void SetAgentSpeaking(bool speaking) = 0;
+  // The transport wrote turn `index`'s first reply frame to the caller's socket at `written`:
+  // that turn's first_frame_out_ms becomes this instant (until then it is the hand-off to
+  // on_frame, earlier whenever the transport queues or paces audio). NotFound for an unknown turn.
+  virtual Status StampFirstFrameOut(size_t index, std::chrono::steady_clock::time_point written) = 0;
   virtual bool ended() const = 0;
   virtual const std::vector<TurnTimings>& turns() const = 0;
   virtual int barge_ins() const = 0;

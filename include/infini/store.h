@@ -211,6 +211,10 @@ class Store {
 
   // Transcript.
   virtual Status AddTurn(const TurnRecord& turn) = 0;
+  // Sets turn `index` of the call's first_frame_out_ms: the server stamps it once the reply's
+  // first audio frame has been written to the caller's socket (after the turn was added).
+  // NotFound for an unknown call or turn.
+  virtual Status SetTurnFirstFrameOut(int64_t call_id, int index, int64_t first_frame_out_ms) = 0;
   virtual Result<std::vector<TurnRecord>> ListTurns(int64_t call_id) = 0;
   // Every turn of every call started in `range`, by call then turn index.
   virtual Result<std::vector<TurnRecord>> ListTurnsInRange(const CallRange& range) = 0;

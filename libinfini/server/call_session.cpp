@@ -367,6 +367,7 @@ void CallSession::Handle(InEvent& e) {
     case InEvent::Kind::kClosed: OnClosed(e.text); break;
     case InEvent::Kind::kDrained: OnDrained(); break;
     case InEvent::Kind::kDialResult: OnDialResult(e.text); break;
+    case InEvent::Kind::kFrameWritten: OnFrameWritten(e.turn, e.at); break;
   }
 }
 
@@ -515,18 +516,24 @@ void CallSession::OnAudio(std::span<const uint8_t> bytes) {
     frame_.samples.assign(in_rate_pcm_.begin() + static_cast<long>(used),
                           in_rate_pcm_.begin() + static_cast<long>(used + n));
     used += n;
+    caller_input_ = true;  // reply audio this frame causes answers the turn it ends
     Status s = call_->PushFrame(frame_);
     if (!s.ok()) INFINI_LOG(kWarn, "{}: frame: {}", Tag(), s.ToString());
     AfterStep();
+    caller_input_ = false;
+    reply_turn_ = -1;
   }
   in_rate_pcm_.erase(in_rate_pcm_.begin(), in_rate_pcm_.begin() + static_cast<long>(used));
 }
 
 void CallSession::OnDtmf(char digit) {
   INFINI_LOG(kInfo, "{}: keypad {}", Tag(), digit);
+  caller_input_ = true;
   Status s = call_->PushDtmf(std::string(1, digit));
   if (!s.ok()) INFINI_LOG(kWarn, "{}: keypad: {}", Tag(), s.ToString());
   AfterStep();
+  caller_input_ = false;
+  reply_turn_ = -1;
 }
 
 void CallSession::OnMarkPlayed(const std::string& name) {
@@ -535,6 +542,8 @@ void CallSession::OnMarkPlayed(const std::string& name) {
 
 void CallSession::AgentFrame(AudioFrame f) {
   utterance_audio_ = true;
+  // A reply to caller input: the turn VoiceCall appends once it has spoken (turns().size() now).
+  if (caller_input_ && reply_turn_ < 0) reply_turn_ = static_cast<int32_t>(call_->turns().size());
   if (down_) {
     (void)down_->Process(f.samples, out_wire_);
   } else {
@@ -553,6 +562,8 @@ void CallSession::EmitWire(std::span<const int16_t> pcm) {
     std::span<const int16_t> frame = pcm.subspan(i, n);
     OutItem item;
     item.kind = OutItem::Kind::kAudio;
+    item.turn = reply_turn_;
+    if (reply_turn_ >= 0) last_tagged_turn_ = reply_turn_;
     switch (start_.format) {
       case WireFormat::kUlaw8k:
         scratch_.resize(n);
@@ -669,18 +680,15 @@ void CallSession::RecordNewTurns() {
     r.asr_final_ms = static_cast<int64_t>(t.asr_final_ms);
     r.decision_ms = static_cast<int64_t>(t.decision_ms);
     if (t.tts_first_audio_ms > 0) r.tts_first_audio_ms = static_cast<int64_t>(t.tts_first_audio_ms);
-    if (t.first_frame_out_ms > 0) r.first_frame_out_ms = static_cast<int64_t>(t.first_frame_out_ms);
+    // Reply audio queued for the socket: first frame out is when the loop writes it (OnFrameWritten).
+    TurnOut out{.store_index = turn_index_, .awaiting_write = last_tagged_turn_ == static_cast<int32_t>(turns_recorded_)};
+    if (t.first_frame_out_ms > 0 && !out.awaiting_write) r.first_frame_out_ms = static_cast<int64_t>(t.first_frame_out_ms);
+    turn_out_.resize(turns_recorded_ + 1);
+    turn_out_[turns_recorded_] = out;
     add(r);
     SendEvent(json{{"event", "transcript"}, {"role", "caller"}, {"text", t.caller_text}, {"final", true}}.dump(
         -1, ' ', false, json::error_handler_t::replace));
-    json timings = {{"speech_end_ms", t.speech_end_ms},
-                    {"asr_final_ms", t.asr_final_ms},
-                    {"decision_ms", t.decision_ms},
-                    {"tts_first_audio_ms", t.tts_first_audio_ms},
-                    {"first_frame_out_ms", t.first_frame_out_ms},
-                    {"latency_ms", t.first_frame_out_ms > 0 ? t.latency_ms() : 0.0},
-                    {"endpoint_silence_ms", ctx_->options->call.turn.end_silence_ms}};
-    SendEvent(json{{"event", "turn"}, {"index", turns_recorded_}, {"timings", timings}}.dump());
+    if (!out.awaiting_write) SendTurnEvent(turns_recorded_);
   }
   for (; said_recorded_ < said.size(); ++said_recorded_) {
     TurnRecord r;
@@ -690,6 +698,32 @@ void CallSession::RecordNewTurns() {
     SendEvent(json{{"event", "transcript"}, {"role", "agent"}, {"text", r.text}, {"final", true}}.dump(
         -1, ' ', false, json::error_handler_t::replace));
   }
+}
+
+void CallSession::SendTurnEvent(size_t turn, bool reply_out) {
+  TurnTimings t = call_->turns()[turn];
+  if (!reply_out) t.first_frame_out_ms = 0;
+  json timings = {{"speech_end_ms", t.speech_end_ms},
+                  {"asr_final_ms", t.asr_final_ms},
+                  {"decision_ms", t.decision_ms},
+                  {"tts_first_audio_ms", t.tts_first_audio_ms},
+                  {"first_frame_out_ms", t.first_frame_out_ms},
+                  {"latency_ms", t.first_frame_out_ms > 0 ? t.latency_ms() : 0.0},
+                  {"endpoint_silence_ms", ctx_->options->call.turn.end_silence_ms}};
+  SendEvent(json{{"event", "turn"}, {"index", turn}, {"timings", timings}}.dump());
+}
+
+void CallSession::OnFrameWritten(int32_t turn, Clock::time_point at) {
+  if (!call_ || turn < 0 || static_cast<size_t>(turn) >= turn_out_.size()) return;
+  TurnOut& out = turn_out_[static_cast<size_t>(turn)];
+  if (!out.awaiting_write) return;
+  out.awaiting_write = false;
+  Status s = call_->StampFirstFrameOut(static_cast<size_t>(turn), at);
+  if (!s.ok()) INFINI_LOG(kWarn, "{}: {}", Tag(), s.ToString());
+  const double ms = call_->turns()[static_cast<size_t>(turn)].first_frame_out_ms;
+  s = ctx_->store->SetTurnFirstFrameOut(row_, out.store_index, static_cast<int64_t>(ms));
+  if (!s.ok()) INFINI_LOG(kWarn, "{}: first frame out of turn {} not stored: {}", Tag(), turn, s.ToString());
+  SendTurnEvent(static_cast<size_t>(turn));
 }
 
 void CallSession::OnDrained() {
@@ -847,7 +881,16 @@ void CallSession::Finish(const std::string& why) {
   if (conversation_) {
     // A call cut short (client gone, pipeline fault) ends like a hang-up: outcome kept, owner told.
     if (!conversation_->ended()) (void)conversation_->OnHangup();
-    if (call_) RecordNewTurns();
+    if (call_) {
+      RecordNewTurns();
+      // Replies never written (cleared by a barge-in, the caller gone): no first frame out.
+      for (size_t k = 0; k < turn_out_.size(); ++k) {
+        if (!turn_out_[k].awaiting_write) continue;
+        turn_out_[k].awaiting_write = false;
+        INFINI_LOG(kDebug, "{}: the reply to turn {} never reached the socket", Tag(), k);
+        SendTurnEvent(k, false);
+      }
+    }
     const CallOutcome& o = conversation_->outcome();
     outcome = o.outcome;
     summary = Summary(o);

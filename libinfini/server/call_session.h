@@ -83,6 +83,9 @@ struct OutItem {
   Kind kind = Kind::kAudio;
   std::string data;     // the message as it goes on the wire
   bool binary = false;  // a binary WebSocket message (native audio)
+  // Audio of a reply: the caller turn (VoiceCall::turns() index) it answers, else -1. The loop
+  // reports when the first frame of each turn is written (InEvent::kFrameWritten).
+  int32_t turn = -1;
 };
 
 class Outlet {
@@ -177,15 +180,21 @@ struct CallStart {
 // appends it to the session's inbox buffer (no per-frame object).
 struct InEvent {
   // kDialResult: a parked transfer's result (text = Twilio DialCallStatus, or why it ended).
-  enum class Kind { kStart, kDtmf, kMarkPlayed, kHangup, kClosed, kDrained, kDialResult };
+  // kFrameWritten: the loop wrote the first reply frame of caller turn `turn` at `at`.
+  enum class Kind { kStart, kDtmf, kMarkPlayed, kHangup, kClosed, kDrained, kDialResult, kFrameWritten };
   Kind kind = Kind::kClosed;
   char digit = 0;
   std::string text;            // mark name, hang-up / close reason
   CallStart start;
+  int32_t turn = -1;                          // kFrameWritten
+  std::chrono::steady_clock::time_point at{};  // kFrameWritten
 
   static InEvent Of(Kind k, std::string text = "") { InEvent e; e.kind = k; e.text = std::move(text); return e; }
   static InEvent Dtmf(char d) { InEvent e; e.kind = Kind::kDtmf; e.digit = d; return e; }
   static InEvent Begin(CallStart s) { InEvent e; e.kind = Kind::kStart; e.start = std::move(s); return e; }
+  static InEvent Written(int32_t turn, std::chrono::steady_clock::time_point at) {
+    InEvent e; e.kind = Kind::kFrameWritten; e.turn = turn; e.at = at; return e;
+  }
 };
 
 class CallSession : public std::enable_shared_from_this<CallSession> {
@@ -233,6 +242,9 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   void EmitWire(std::span<const int16_t> pcm);  // at wire rate, whole 20 ms frames
   void EndUtterance();
   void RecordNewTurns();
+  // First frame out at the socket: the loop wrote turn `turn`'s first reply frame at `at`.
+  void OnFrameWritten(int32_t turn, std::chrono::steady_clock::time_point at);
+  void SendTurnEvent(size_t turn, bool reply_out = true);  // native `turn` event
   void SendEvent(const std::string& json);
   void Finish(const std::string& why);  // record outcome + actions, close the row
   // Metering (infini/cost.h): the call's messenger from config, and at the end its telephony
@@ -276,6 +288,15 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   std::string last_mark_;
   int barge_ins_seen_ = 0;
   size_t turns_recorded_ = 0, said_recorded_ = 0;
+  // First frame out: reply audio is tagged with the caller turn it answers (-1: not a reply);
+  // a tagged turn's stored first_frame_out and its native `turn` event wait for the write.
+  bool caller_input_ = false;  // inside PushFrame/PushDtmf (and its AfterStep)
+  int32_t reply_turn_ = -1, last_tagged_turn_ = -1;
+  struct TurnOut {
+    int store_index = 0;
+    bool awaiting_write = false;
+  };
+  std::vector<TurnOut> turn_out_;  // by VoiceCall turn index
   int turn_index_ = 0;
   std::chrono::steady_clock::time_point started_at_;
   std::string close_reason_;

@@ -86,6 +86,7 @@ struct WsConn {
   int64_t bad = 0;
   bool pacing_wait = false;  // on the pacing tick's list: audio queued, not yet due
   int close_code = 0;        // the sweep ended the call: close with this on the next write turn
+  int32_t written_turn = -1;  // the last caller turn whose first reply frame was written (first frame out)
 };
 
 // A server-wide one-shot timer on the loop thread: an ev_timer on the libev loop (lws 4.1 does
@@ -901,6 +902,10 @@ class ServerImpl final : public Server {
         return -1;
       }
       if (item.kind == OutItem::Kind::kAudio && c.paced) c.next_due += std::chrono::milliseconds(kFrameMs);
+      if (item.turn > c.written_turn && c.session) {  // a reply's first frame is out: the turn's stamp
+        c.written_turn = item.turn;
+        c.session->Post(InEvent::Written(item.turn, Clock::now()));
+      }
       if (item.kind == OutItem::Kind::kText && item.data.find("\"clear\"") != std::string::npos) c.due_set = false;
       if (item.kind == OutItem::Kind::kMark && c.kind == WsConn::Kind::kNative && c.paced && c.session) {
         // Paced native audio has been played by now: the mark counts as reached.

@@ -350,6 +350,12 @@ class StoreImpl final : public Store {
     return Status::OK();
   }
 
+  Status SetTurnFirstFrameOut(int64_t call_id, int index, int64_t first_frame_out_ms) override {
+    return UpdateOne("UPDATE turns SET first_frame_out_ms = ? WHERE call_id = ? AND turn_index = ?",
+                     fmt::format("call {} turn {}", call_id, index),
+                     [&](Stmt& s) { s.Bind(1, first_frame_out_ms).Bind(2, call_id).Bind(3, index); });
+  }
+
   Result<std::vector<TurnRecord>> ListTurns(int64_t call_id) override {
     return Query<TurnRecord>(
         "SELECT call_id, turn_index, speaker, text, caller_speech_end_ms, asr_final_ms, "

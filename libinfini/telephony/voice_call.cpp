@@ -144,6 +144,12 @@ class VoiceCallImpl final : public VoiceCall {
   }
 
   void SetAgentSpeaking(bool speaking) override { agent_speaking_ = speaking; }
+  Status StampFirstFrameOut(size_t index, Clock::time_point written) override {
+    if (index >= turns_log_.size())
+      return Status::NotFound(fmt::format("call: first frame out for turn {} of {}", index, turns_log_.size()));
+    turns_log_[index].first_frame_out_ms = std::chrono::duration<double, std::milli>(written - started_).count();
+    return Status::OK();
+  }
   bool ended() const override { return conversation_.ended(); }
   const std::vector<TurnTimings>& turns() const override { return turns_log_; }
   int barge_ins() const override { return barge_ins_; }
