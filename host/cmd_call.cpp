@@ -17,6 +17,7 @@ struct CallFlags {
   std::string format = "pcm16";
   std::string caller_voice = "rms";
   std::string to = "+15125550100";
+  std::string transfer_result;  // native: how this side answers a host transfer ("" = the scenario)
   bool fast = false;
   bool quiet = false;
 };
@@ -29,6 +30,7 @@ int RunCall(const CallFlags& f) {
   o.realtime = !f.fast;
   o.caller_voice = f.caller_voice;
   o.to = f.to;
+  o.transfer_result = f.transfer_result;
   if (const char* token = std::getenv("TWILIO_AUTH_TOKEN")) o.twilio_auth_token = token;
   if (o.transport == infini::CallTransport::kTwilio && o.twilio_auth_token.empty())
     std::fprintf(stderr, "infini call: TWILIO_AUTH_TOKEN is not set: the webhook goes unsigned (a host that checks signatures answers 403)\n");
@@ -53,6 +55,9 @@ int RunCall(const CallFlags& f) {
   }
   std::printf("\ncall %s: %d frames sent, %d received, %d marks echoed, %d clears\n", r->call_id.c_str(),
               r->frames_sent, r->frames_received, r->marks_echoed, r->clears);
+  if (!r->transfer_to.empty())
+    std::printf("transfer: the host asked for %s; answered %s\n", r->transfer_to.c_str(),
+                r->transfer_result.empty() ? "nothing" : r->transfer_result.c_str());
   if (r->outcome_known) {
     std::printf("outcome: %s\n", r->outcome.outcome.c_str());
     if (r->outcome.appointment)
@@ -95,6 +100,10 @@ infini::host::RegisterCommand reg{{"call", 20, [](CLI::App& app) {
       ->check(CLI::IsMember({"pcm16", "opus"}))->capture_default_str();
   sub->add_option("--to", flags->to, "The number called")->capture_default_str();
   sub->add_option("--caller-voice", flags->caller_voice, "flite voice of the caller")->capture_default_str();
+  sub->add_option("--transfer-result", flags->transfer_result,
+                  "native: how a transfer the host asks for ends: completed | no-answer | busy | failed | none\n"
+                  "(never answers); default: the scenario's transfer_answered")
+      ->check(CLI::IsMember({"completed", "no-answer", "busy", "failed", "none"}));
   auto* fast = sub->add_flag("--fast", flags->fast, "Send the caller's audio faster than real time");
   sub->add_flag("--realtime", [flags](int64_t) { flags->fast = false; }, "Send audio in real time (default)")->excludes(fast);
   sub->add_flag("-q,--quiet", flags->quiet, "Only the summary");

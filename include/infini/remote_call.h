@@ -16,7 +16,9 @@
 //    Twilio protocol: RemoteCallResult::outcome_known is false unless the host says it (see
 //    RemoteCallOptions::outcome_lookup).
 //  - kNative: WS <url>/voice, `start`/`started`, PCM16 16 kHz (or Opus) binary frames both
-//    ways, JSON control; the host's `turn` timings and `end` outcome are collected.
+//    ways, JSON control; the host's `turn` timings and `end` outcome are collected. The caller
+//    says it carries out transfers (`"transfers": true`): a host `transfer` is answered with a
+//    `transfer_result` (RemoteCallOptions::transfer_result, else the scenario's transfer_answered).
 // Audio is sent continuously like a phone line (speech, else silence), in real time or, with
 // realtime = false, as fast as the host keeps up (bounded by fast_speedup).
 // Threading: blocking; one call per invocation; several may run at once on different threads.
@@ -60,6 +62,10 @@ struct RemoteCallOptions {
   int call_timeout_ms = 300000;   // whole call
   int end_silence_ms = 600;       // the host's endpointing silence: fast mode hurries this much after speech
   std::function<void(const std::string&)> on_line;  // live progress, one line per event
+  // Native: how the caller's side answers the host's `transfer`: "" = as the scenario says
+  // (transfer_answered: "completed", else "no-answer"); "completed", "no-answer", "busy",
+  // "failed"; or "none" = never answers (the host's transfer wait runs out).
+  std::string transfer_result;
   // Asked for the outcome when the stream ended without one (always for Twilio): given the
   // CallSid (Twilio) or the host's call id (native), e.g. reading the in-process host's store.
   std::function<std::optional<CallOutcome>(const std::string& call_id)> outcome_lookup;
@@ -87,6 +93,8 @@ struct RemoteCallResult {
   double greeting_after_ms = 0;   // stream open -> first agent audio
   int frames_sent = 0, frames_received = 0, marks_echoed = 0, clears = 0;
   int dtmf_sent = 0;  // keypad keys sent (scenario answers starting with "#dtmf")
+  std::string transfer_to;      // native: the number the host asked the caller's side to transfer to
+  std::string transfer_result;  // and what it answered ("" = nothing)
   double worst_send_lag_ms = 0;   // realtime pacing: how late the worst frame left
 };
 
@@ -132,6 +140,7 @@ struct HostedScenarioOptions {
   int twilio_pipeline_rate = 16000;  // the host's pipeline rate for Twilio μ-law (8000 = narrowband)
   VoiceCallOptions call;         // host VAD/turn tuning, agent voice
   std::string caller_voice = "rms";
+  std::string transfer_result;   // native: RemoteCallOptions::transfer_result ("" = the scenario's)
   std::function<void(const std::string&)> on_line;
   std::function<void(const std::string&)> on_host_log;  // the host's call start/end lines
 };

@@ -93,7 +93,14 @@ struct ServerOptions {
   int max_call_seconds = 3600;
   // A Twilio transfer (with a CallControl) rings the target this long; then Twilio posts
   // DialCallStatus=no-answer to /twilio/dial-status and the call resumes.
+  // (A native /voice client that carries out transfers is asked to ring this long too.)
   int transfer_ring_seconds = 20;
+  // A call waiting on its transfer's result (Twilio's dial-status, a native transfer_result,
+  // the new stream after "no-answer") gets transfer_ring_seconds + this long; then it is closed
+  // with what was collected (an action transfer_result {"dial_status":"timeout"}, a log line).
+  // Note: Twilio reports an *answered* transfer only when that conversation ends, so such a
+  // call's row is closed (as transferred) at this deadline and the late result is only logged.
+  int transfer_grace_seconds = 30;
   // A client that stops reading: once this much outbound data is waiting on its socket the
   // call is ended (its row closed with what was collected).
   size_t max_outbound_queue_bytes = 4 << 20;

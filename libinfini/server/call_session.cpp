@@ -368,6 +368,7 @@ void CallSession::Handle(InEvent& e) {
     case InEvent::Kind::kDrained: OnDrained(); break;
     case InEvent::Kind::kDialResult: OnDialResult(e.text); break;
     case InEvent::Kind::kFrameWritten: OnFrameWritten(e.turn, e.at); break;
+    case InEvent::Kind::kTransferTimeout: OnTransferTimeout(e.text); break;
   }
 }
 
@@ -731,6 +732,10 @@ void CallSession::OnDrained() {
   const CallOutcome& o = conversation_->outcome();
   Store& store = *ctx_->store;
   const std::string via = ctx_->call_control ? ctx_->call_control->name() : "media-stream";
+  if (o.transfer_to && start_.transport == "native" && start_.client_transfers) {
+    TransferThroughClient(*o.transfer_to);
+    return;
+  }
   if (o.transfer_to) {
     // A Twilio call asks for the dial's result (POST /twilio/dial-status): until then the
     // session is parked, its row open, and an unanswered transfer resumes the call.
@@ -769,9 +774,15 @@ void CallSession::OnDrained() {
 
 void CallSession::OnClosed(const std::string& reason) {
   if (finished_) return;
-  if (parked_) {  // the transferred stream went away; the dial result decides what happens
+  if (parked_ && start_.transport != "native") {  // the transferred stream went away; the dial result decides
     INFINI_LOG(kDebug, "{}: transferred stream closed ({})", Tag(), reason);
     return;
+  }
+  if (parked_) {  // native: the socket is the call, and it ended while the transfer rang
+    if (ctx_->unpark) ctx_->unpark(park_key_);
+    parked_ = false;
+    (void)ctx_->store->AddAction(row_, "transfer_result", json{{"dial_status", "none"}, {"reason", reason}}.dump());
+    if (close_reason_.empty()) close_reason_ = reason + " during the transfer";
   }
   if (close_reason_.empty()) close_reason_ = reason;
   if (!started_) {
@@ -828,17 +839,65 @@ int64_t CallSession::RecordCallCost(double call_seconds) {
 }
 
 void CallSession::OnDialResult(const std::string& status) {
-  if (finished_ || !parked_) return;
+  if (finished_) return;
+  if (!parked_) {
+    INFINI_LOG(kWarn, "{}: transfer result \"{}\" but no transfer is waiting for one; ignored", Tag(), status);
+    return;
+  }
+  const bool native = start_.transport == "native";
+  if (native && ctx_->unpark) ctx_->unpark(park_key_);
   dial_status_ = status;
   (void)ctx_->store->AddAction(row_, "transfer_result", json{{"dial_status", status}}.dump());
   if (status == "no-answer" || status == "busy" || status == "failed") {
+    if (native) {  // the client's socket is still the call: go on on it now
+      parked_ = false;
+      (void)ctx_->store->UpdateCallStatus(row_, "in-progress");
+      ResumeAfterFailedTransfer(fmt::format("transfer not answered ({})", status));
+      return;
+    }
     ctx_->call_log(fmt::format("{}: transfer not answered ({}); the call resumes on a new stream", Tag(), status));
     return;  // OnResume continues once Twilio connects the new stream
   }
   // Answered (completed), or the call is over (the caller hung up, the server stops).
   parked_ = false;
-  close_reason_ = status == "completed" ? "transfer answered" : status;
+  close_reason_ = status == "completed" || status == "answered" ? "transfer answered" : status;
   Finish(conversation_ ? conversation_->outcome().outcome : status);
+  if (native) outlet_->Close(1000, "transferred");
+}
+
+void CallSession::TransferThroughClient(const std::string& target) {
+  Store& store = *ctx_->store;
+  (void)store.AddAction(row_, "transfer",
+                        json{{"target", target}, {"via", "native client"}, {"status", "OK"}, {"awaiting_result", true}}.dump());
+  parked_ = true;
+  park_key_ = fmt::format("native:{}", row_.load());
+  (void)store.UpdateCallStatus(row_, "transferring");
+  if (ctx_->park) ctx_->park(park_key_, shared_from_this());
+  SendEvent(json{{"event", "transfer"}, {"to", target}, {"timeout_seconds", ctx_->dial_timeout_seconds}}.dump());
+  ctx_->call_log(fmt::format("{}: transfer to {} handed to the client; waiting for its transfer_result", Tag(), target));
+}
+
+void CallSession::OnTransferTimeout(const std::string& waited) {
+  if (finished_ || !parked_) return;
+  parked_ = false;
+  const std::string target = conversation_ ? conversation_->outcome().transfer_to.value_or("?") : "?";
+  const bool unanswered = dial_status_ == "no-answer" || dial_status_ == "busy" || dial_status_ == "failed";
+  (void)ctx_->store->AddAction(row_, "transfer_result",
+                               json{{"dial_status", "timeout"}, {"waited", waited}, {"last_status", dial_status_}}.dump());
+  INFINI_LOG(kWarn, "{}: transfer to {}: {}; closing the call with what was collected", Tag(), target,
+             unanswered ? fmt::format("not answered ({}) and no new stream within {}", dial_status_, waited)
+                        : fmt::format("no result within {}", waited));
+  if (unanswered && conversation_) {
+    // Known not answered: the callback task the caller would have heard about is still taken
+    // (its words were never said, so they are not stored as said).
+    if (call_) RecordNewTurns();
+    (void)conversation_->OnTransferFailed();
+    said_recorded_ = conversation_->outcome().said.size();
+  }
+  close_reason_ = unanswered ? "transfer not answered, and the caller's new stream never came"
+                             : fmt::format("no transfer result within {}", waited);
+  Finish(conversation_ ? conversation_->outcome().outcome : "transferred");
+  if (start_.transport == "native") outlet_->Close(1000, "transfer timed out");
 }
 
 void CallSession::OnResume(const CallStart& s) {

@@ -155,7 +155,11 @@ struct SessionContext {
   // result: answered -> finished, not answered -> resumed on a new stream).
   std::string dial_action_url;
   int dial_timeout_seconds = 20;
+  // The server gives a parked call transfer_ring_seconds + transfer_grace_seconds, then posts
+  // kTransferTimeout. A native call parks under "native:<row>" (its client reports the result)
+  // and unparks itself when the result comes.
   std::function<void(const std::string& call_sid, std::shared_ptr<CallSession>)> park;
+  std::function<void(const std::string& key)> unpark;
 };
 
 enum class WireFormat { kUlaw8k, kPcm16, kOpus };
@@ -172,6 +176,7 @@ struct CallStart {
   int pipeline_rate = 16000;
   int64_t existing_row = 0;      // a row the webhook already created
   bool send_events = false;      // native: transcript/turn/end text events
+  bool client_transfers = false; // native: the client carries out transfers (start "transfers": true)
   // A parked call (transfer not answered) continuing on a new stream: its new outlet.
   std::shared_ptr<Outlet> resume_outlet;
 };
@@ -181,7 +186,9 @@ struct CallStart {
 struct InEvent {
   // kDialResult: a parked transfer's result (text = Twilio DialCallStatus, or why it ended).
   // kFrameWritten: the loop wrote the first reply frame of caller turn `turn` at `at`.
-  enum class Kind { kStart, kDtmf, kMarkPlayed, kHangup, kClosed, kDrained, kDialResult, kFrameWritten };
+  // kTransferTimeout: a parked transfer got no result in time (text: how long it waited).
+  enum class Kind { kStart, kDtmf, kMarkPlayed, kHangup, kClosed, kDrained, kDialResult, kFrameWritten,
+                    kTransferTimeout };
   Kind kind = Kind::kClosed;
   char digit = 0;
   std::string text;            // mark name, hang-up / close reason
@@ -237,6 +244,8 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   void OnResume(const CallStart& s);                 // a new stream after an unanswered transfer
   void OnDialResult(const std::string& status);      // the parked transfer's result
   void ResumeAfterFailedTransfer(const std::string& why);
+  void TransferThroughClient(const std::string& target);  // native: {"event":"transfer"}, wait for the result
+  void OnTransferTimeout(const std::string& waited);
   void AfterStep();            // barge-in, end of utterance (mark), new turns, end of call
   void AgentFrame(AudioFrame f);
   void EmitWire(std::span<const int16_t> pcm);  // at wire rate, whole 20 ms frames
@@ -272,6 +281,7 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   bool started_ = false, finished_ = false, ending_ = false;
   bool parked_ = false;          // transferred; waiting for the dial result
   std::string dial_status_;      // the parked transfer's result, once known
+  std::string park_key_;         // native: the key it is parked under ("native:<row>")
   std::atomic<int64_t> row_{0};
   UsageMeter meter_;  // this call's usage, every provider (before the pipeline: it must outlive it)
   std::unique_ptr<Messenger> messenger_;

@@ -177,7 +177,12 @@ class ServerImpl final : public Server {
     ctx_.dial_timeout_seconds = options_.transfer_ring_seconds;
     ctx_.park = [this](const std::string& sid, std::shared_ptr<CallSession> session) {
       std::lock_guard<std::mutex> lock(sid_mu_);
-      parked_[sid] = {std::move(session), false};
+      parked_[sid] = {std::move(session), false,
+                      Clock::now() + std::chrono::seconds(options_.transfer_ring_seconds + options_.transfer_grace_seconds)};
+    };
+    ctx_.unpark = [this](const std::string& key) {
+      std::lock_guard<std::mutex> lock(sid_mu_);
+      parked_.erase(key);
     };
     return Status::OK();
   }
@@ -461,7 +466,29 @@ class ServerImpl final : public Server {
         lws_callback_on_writable(c.wsi);
       }
     }
+    ExpireTransfers(now);
     ScheduleSweep();
+  }
+
+  // Transfers waiting past their deadline (ring + grace, or grace for the new stream after an
+  // unanswered dial): the session closes the call with what was collected.
+  void ExpireTransfers(Clock::time_point now) {
+    std::vector<std::pair<std::shared_ptr<CallSession>, std::string>> expired;
+    {
+      std::lock_guard<std::mutex> lock(sid_mu_);
+      for (auto it = parked_.begin(); it != parked_.end();) {
+        if (now < it->second.deadline) {
+          ++it;
+          continue;
+        }
+        const int ring = options_.transfer_ring_seconds, grace = options_.transfer_grace_seconds;
+        expired.emplace_back(std::move(it->second.session),
+                             it->second.resuming ? fmt::format("{} s (transfer_grace_seconds) of the dial result", grace)
+                                                 : fmt::format("{} s (ring {} s + grace {} s)", ring + grace, ring, grace));
+        it = parked_.erase(it);
+      }
+    }
+    for (auto& [session, waited] : expired) session->Post(InEvent::Of(InEvent::Kind::kTransferTimeout, waited));
   }
 
   // ------------------------------------------------------------ lws callback
@@ -830,7 +857,10 @@ class ServerImpl final : public Server {
       std::lock_guard<std::mutex> lock(sid_mu_);
       if (auto it = parked_.find(sid); it != parked_.end() && !it->second.resuming) {
         session = it->second.session;
-        if (unanswered) it->second.resuming = true;  // the new stream's start takes it
+        if (unanswered) {  // the new stream's start takes it, within the grace period
+          it->second.resuming = true;
+          it->second.deadline = Clock::now() + std::chrono::seconds(options_.transfer_grace_seconds);
+        }
         else parked_.erase(it);
       }
     }
@@ -1134,6 +1164,7 @@ class ServerImpl final : public Server {
       s.wire_rate = 16000;
       s.pipeline_rate = 16000;
       s.send_events = true;
+      if (auto t = j.find("transfers"); t != j.end() && t->is_boolean()) s.client_transfers = t->get<bool>();
       c.format = s.format;
       c.paced = options_.pace_output && str("pacing") != "none";
       c.started = true;
@@ -1153,6 +1184,15 @@ class ServerImpl final : public Server {
       c.session->Post(InEvent::Dtmf(d[0]));
     } else if (event == "mark") {
       c.session->Post(InEvent::Of(InEvent::Kind::kMarkPlayed, str("name")));
+    } else if (event == "transfer_result") {
+      static const std::string_view kStatuses[] = {"completed", "answered", "no-answer", "busy", "failed", "canceled"};
+      const std::string st = str("status");
+      if (std::find(std::begin(kStatuses), std::end(kStatuses), st) == std::end(kStatuses)) {
+        Bad(c, fmt::format("transfer_result status \"{}\" ignored (completed, answered, no-answer, busy, failed, canceled)",
+                           st.substr(0, 40)));
+        return 0;
+      }
+      c.session->Post(InEvent::Of(InEvent::Kind::kDialResult, st));
     } else if (event == "hangup") {
       c.close_reason = "caller hung up";
       c.session->Post(InEvent::Of(InEvent::Kind::kHangup, "caller hung up"));
@@ -1225,6 +1265,7 @@ class ServerImpl final : public Server {
   struct Parked {
     std::shared_ptr<CallSession> session;
     bool resuming = false;  // not answered: waiting for the new stream
+    Clock::time_point deadline;  // then the call is closed with what was collected
   };
   std::map<std::string, Parked> parked_;  // CallSid -> transfer waiting for its <Dial> result
 

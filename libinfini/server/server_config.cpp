@@ -40,7 +40,7 @@ Result<ServerOptions> ParseServerConfig(const json& c, const std::string& base_d
                                 "language_model", "workers", "twilio_pipeline_rate", "agent_voice", "end_silence_ms",
                                 "max_body_bytes", "start_timeout_ms", "idle_timeout_ms", "max_call_seconds",
                                 "allow_unsigned_webhooks", "api", "dashboard", "twilio", "messenger", "prices",
-                                "transfer_ring_seconds"};
+                                "transfer_ring_seconds", "transfer_grace_seconds"};
   for (const auto& [k, v] : c.items()) {
     if (std::find(std::begin(kKeys), std::end(kKeys), k) == std::end(kKeys))
       return Status::InvalidArgument(fmt::format("server config: unknown key \"{}\" (see infini serve --help)", k));
@@ -78,6 +78,10 @@ Result<ServerOptions> ParseServerConfig(const json& c, const std::string& base_d
   INFINI_RETURN_IF_ERROR(Get(c, "max_call_seconds", o.max_call_seconds));
   INFINI_RETURN_IF_ERROR(Get(c, "allow_unsigned_webhooks", o.allow_unsigned_webhooks));
   INFINI_RETURN_IF_ERROR(Get(c, "transfer_ring_seconds", o.transfer_ring_seconds));
+  INFINI_RETURN_IF_ERROR(Get(c, "transfer_grace_seconds", o.transfer_grace_seconds));
+  if (o.transfer_ring_seconds < 1 || o.transfer_grace_seconds < 0)
+    return Status::InvalidArgument(fmt::format("server config: transfer_ring_seconds {} (>= 1) / transfer_grace_seconds {} (>= 0)",
+                                               o.transfer_ring_seconds, o.transfer_grace_seconds));
   if (o.port < 0 || o.port > 65535) return Status::InvalidArgument(fmt::format("server config: port {} out of range", o.port));
   if (const char* t = getenv("TWILIO_AUTH_TOKEN"); t && *t) o.twilio_auth_token = t;
   if (const char* u = getenv("INFINI_PUBLIC_URL"); u && *u) o.public_url = u;
@@ -123,6 +127,8 @@ std::string ServerConfigHelp() {
   end_silence_ms           silence that ends a caller turn (default 600)
   max_body_bytes, start_timeout_ms, idle_timeout_ms, max_call_seconds, allow_unsigned_webhooks
   transfer_ring_seconds    how long a transfer rings before Twilio reports no-answer (default 20)
+  transfer_grace_seconds   a call waiting on its transfer's result is closed with what was collected
+                           after ring + this many seconds without one (default 30)
 Environment (secrets never go in the file):
   TWILIO_AUTH_TOKEN        validates X-Twilio-Signature on /twilio/voice and /twilio/status (required
                            for Twilio; without it those webhooks answer 403)

@@ -89,6 +89,7 @@ Result<RemoteCallResult> RunHostedScenario(const std::string& scenario_path, con
   if (!sc.business.phone.empty()) ro.to = sc.business.phone;
   ro.business = sc.business.id;
   ro.caller_voice = options.caller_voice;
+  ro.transfer_result = options.transfer_result;
   ro.end_silence_ms = options.call.turn.end_silence_ms;
   ro.on_line = options.on_line;
   Store& store = (*server)->store();

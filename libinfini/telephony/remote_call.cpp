@@ -97,7 +97,7 @@ std::string RandomHex(size_t n) {
 
 // What the host sent, decoded on the loop thread, consumed by the caller thread.
 struct Event {
-  enum class Kind { kAudio, kMark, kClear, kStarted, kTranscript, kTurn, kEnd, kClosed, kError };
+  enum class Kind { kAudio, kMark, kClear, kStarted, kTranscript, kTurn, kEnd, kClosed, kError, kTransfer };
   explicit Event(Kind k, std::string t = "", std::string r = "") : kind(k), text(std::move(t)), role(std::move(r)) {}
   Kind kind;
   std::vector<int16_t> pcm;
@@ -291,6 +291,8 @@ void OnNativeText(std::string_view text, Inbox& inbox) {
     inbox.Push(std::move(e));
   } else if (ev == "error") {
     inbox.Push(Event(Event::Kind::kError, str("message").empty() ? std::string(text) : str("message")));
+  } else if (ev == "transfer") {
+    inbox.Push(Event(Event::Kind::kTransfer, str("to")));
   } else {
     INFINI_LOG(kDebug, "call: host sent event '{}' (ignored)", ev);
   }
@@ -368,6 +370,21 @@ Result<CallOutcome> ParseCallOutcomeJson(std::string_view text) {
   if (j.contains("said") && j["said"].is_array())
     for (const auto& w : j["said"])
       if (w.is_string()) o.said.push_back(w);
+  // The issue 10 fields (docs/chat.md): a native call's end event carries them too.
+  if (j.contains("callback") && j["callback"].is_object()) {
+    const json& c = j["callback"];
+    o.callback = CallbackTask{.name = s(c, "name"), .phone = s(c, "phone"), .request = s(c, "request"),
+                              .urgency = s(c, "urgency"), .best_time = s(c, "best_time"), .summary = s(c, "summary")};
+  }
+  if (j.contains("changed") && j["changed"].is_object()) {
+    const json& c = j["changed"];
+    o.changed = ChangedAppointment{.action = s(c, "action"), .id = s(c, "id"), .service = s(c, "service"),
+                                   .from = s(c, "from"), .to = s(c, "to"), .resource = s(c, "resource")};
+  }
+  if (j.contains("urgency") && j["urgency"].is_string()) o.urgency = j["urgency"].get<std::string>();
+  if (j.contains("sms_consent") && j["sms_consent"].is_boolean()) o.sms_consent = j["sms_consent"].get<bool>();
+  if (j.contains("returning_caller") && j["returning_caller"].is_string())
+    o.returning_name = j["returning_caller"].get<std::string>();
   return o;
 }
 
@@ -498,7 +515,8 @@ Result<RemoteCallResult> RunRemoteScenario(const std::string& scenario_path, con
   } else {
     json start = {{"event", "start"}, {"from", from}, {"to", options.to},
                   {"business", options.business.empty() ? sc.business_id : options.business},
-                  {"format", options.native_format}, {"sample_rate", 16000}};
+                  {"format", options.native_format}, {"sample_rate", 16000},
+                  {"transfers", true}};  // this caller's side answers transfers (transfer_result)
     if (!options.realtime) start["pacing"] = "none";  // the host may send its audio as fast as it makes it
     INFINI_RETURN_IF_ERROR((*ws)->SendText(start.dump()));
   }
@@ -564,6 +582,7 @@ Result<RemoteCallResult> RunRemoteScenario(const std::string& scenario_path, con
   std::deque<std::pair<std::string, Clock::time_point>> marks;  // to echo once played
   bool heard_any = false, mark_after_audio = false, greeting = true, ended = false, waiting_reply = false;
   bool hung_up = false;
+  bool on_hold = false;  // a transfer is ringing: the caller waits for what comes of it
   Clock::time_point wait_since = Clock::now();
   int64_t agent_samples = 0;
   RemoteTurn current;
@@ -576,6 +595,7 @@ Result<RemoteCallResult> RunRemoteScenario(const std::string& scenario_path, con
       switch (e.kind) {
         case Event::Kind::kAudio: {
           const auto now = Clock::now();
+          on_hold = false;  // after a transfer: the agent is back (not answered)
           if (waiting_reply) {
             current.reply_after_ms = std::chrono::duration<double, std::milli>(now - speech_ended).count();
             waiting_reply = false;
@@ -637,6 +657,20 @@ Result<RemoteCallResult> RunRemoteScenario(const std::string& scenario_path, con
           error = e.text;
           line("host error: " + e.text);
           break;
+        case Event::Kind::kTransfer: {
+          result.transfer_to = e.text;
+          std::string answer = options.transfer_result;
+          if (answer.empty()) answer = sc.transfer_answered ? "completed" : "no-answer";
+          if (answer == "none") {
+            line(fmt::format("host: transfer to {} (this caller's side never answers it)", e.text));
+          } else {
+            line(fmt::format("host: transfer to {}; it rings ... {}", e.text, answer));
+            (void)(*ws)->SendText(json{{"event", "transfer_result"}, {"status", answer}}.dump());
+            result.transfer_result = answer;
+          }
+          on_hold = true;
+          break;
+        }
       }
     }
     const auto now = Clock::now();
@@ -655,7 +689,7 @@ Result<RemoteCallResult> RunRemoteScenario(const std::string& scenario_path, con
       std::lock_guard l(send_mu);
       is_speaking = speaking;
     }
-    if (is_speaking) continue;
+    if (is_speaking || on_hold) continue;
     if (!heard_any) {
       const int limit = greeting ? std::max(options.answer_timeout_ms, 60000) : options.answer_timeout_ms;
       if (MsSince(wait_since) > limit) {

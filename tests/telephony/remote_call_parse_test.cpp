@@ -42,3 +42,34 @@ TEST_CASE("call outcome JSON round-trips, bare or under \"outcome\"; malformed i
   CHECK(ParseCallOutcomeJson("{").status().IsCorruption());
   CHECK(ParseCallOutcomeJson(R"({"outcome":7})").status().IsCorruption());
 }
+
+TEST_CASE("call outcome JSON: the callback task, change, urgency, consent and returning caller read back") {
+  CallOutcome o;
+  o.outcome = "callback";
+  o.transfer_to = "+16175550199";
+  o.callback = CallbackTask{.name = "Nina Brooks", .phone = "+16175550404", .request = "talk to a person",
+                            .urgency = "high", .best_time = "after five", .summary = "No one picked up."};
+  o.changed = ChangedAppointment{.action = "moved", .id = "a1", .service = "brakes", .from = "2026-12-09T08:00",
+                                 .to = "2026-12-10T08:00", .resource = "Bay 1"};
+  o.urgency = "high";
+  o.sms_consent = false;
+  o.returning_name = "Nina Brooks";
+  auto back = ParseCallOutcomeJson(CallOutcomeJson(o));
+  REQUIRE_MESSAGE(back.ok(), back.status().ToString());
+  REQUIRE(back->callback);
+  CHECK(back->callback->name == "Nina Brooks");
+  CHECK(back->callback->urgency == "high");
+  CHECK(back->callback->best_time == "after five");
+  REQUIRE(back->changed);
+  CHECK(back->changed->to == "2026-12-10T08:00");
+  CHECK(back->urgency == "high");
+  CHECK(back->sms_consent == std::optional<bool>(false));
+  CHECK(back->returning_name == std::optional<std::string>("Nina Brooks"));
+  CHECK(back->transfer_to == std::optional<std::string>("+16175550199"));
+  CallOutcome plain;  // absent fields stay absent
+  auto none = ParseCallOutcomeJson(CallOutcomeJson(plain));
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->callback);
+  CHECK_FALSE(none->changed);
+  CHECK_FALSE(none->sms_consent);
+}
