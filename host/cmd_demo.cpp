@@ -29,7 +29,7 @@ int RunDemo(const DemoFlags& f) {
   infini::SetLogLevel(infini::LogLevel::kWarn);
   const auto& registry = infini::ProviderRegistry::Builtin();
   auto agent_ears = registry.Make<infini::Recognizer>("pocketsphinx");
-  auto caller_ears = registry.Make<infini::Recognizer>("pocketsphinx");
+  auto caller_ears = registry.Make<infini::Recognizer>(infini::host::CallerEarsSpec());
   auto voices = registry.Make<infini::Synthesizer>("flite");
   for (const infini::Status* s : {&agent_ears.status(), &caller_ears.status(), &voices.status()}) {
     if (!s->ok()) {

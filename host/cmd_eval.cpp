@@ -105,7 +105,7 @@ int RunAudioEval(const EvalFlags& f, const std::vector<std::filesystem::path>& f
   infini::SetLogLevel(infini::LogLevel::kError);
   const auto& registry = infini::ProviderRegistry::Builtin();
   auto host_ears = registry.Make<infini::Recognizer>("pocketsphinx");
-  auto caller_ears = registry.Make<infini::Recognizer>("pocketsphinx");
+  auto caller_ears = registry.Make<infini::Recognizer>(infini::host::CallerEarsSpec());
   auto voices = registry.Make<infini::Synthesizer>("flite");
   for (const infini::Status* s : {&host_ears.status(), &caller_ears.status(), &voices.status()}) {
     if (!s->ok()) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 namespace infini::host {
 
@@ -18,6 +19,13 @@ struct Command {
 };
 
 std::vector<Command>& Commands();
+
+// The ears of a simulated caller that shares the process with the agent (demo, eval --audio):
+// pocketsphinx in a decoder pool of its own, so it does not start from the channel estimate
+// (CMN) the agent's calls left (bindings/python/tests/test_voice_call.py found the caller
+// mishearing in a shared pool). Its cold-start pass stays on: without it the caller misheard
+// the greeting over Twilio's 8 kHz mu-law (`infini demo --transport twilio` abandoned).
+inline nlohmann::json CallerEarsSpec() { return {{"name", "pocketsphinx"}, {"pool", "caller"}}; }
 
 struct RegisterCommand {
   explicit RegisterCommand(Command command) { Commands().push_back(std::move(command)); }

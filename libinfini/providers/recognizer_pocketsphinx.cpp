@@ -14,6 +14,9 @@
 //   "fast_final"   skip the second (flat-lexicon) pass and the lattice rescoring that run at
 //                  end of turn: lower end-of-speech -> final latency, a little less accuracy,
 //                  confidence 0 (default false)
+//   "pool"         a name for a decoder pool of its own (default "": the shared one): sessions
+//                  in another pool never start from the channel estimate this one learned, e.g.
+//                  a simulated caller's ears in the agent's process ({"pool": "caller"})
 //
 // Decoders (acoustic model + LM + dictionary, ~1 s to load) are pooled per process and per
 // model: a session takes one for its lifetime and gives it back, so models load once per
@@ -60,9 +63,10 @@ struct ModelFiles {
   bool bestpath = true;
   bool cold_start_pass = true;
   int input_rate = 16000;  // of the caller's audio (8 kHz upsampled audio gets its own pool)
+  std::string pool;        // "pool": a named pool of its own
   std::string Key() const {
-    return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}", hmm, dict, lm, sample_rate, cmn, bestpath, input_rate,
-                       cold_start_pass);
+    return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}", hmm, dict, lm, sample_rate, cmn, bestpath, input_rate,
+                       cold_start_pass, pool);
   }
 };
 
@@ -595,6 +599,11 @@ Result<std::unique_ptr<Recognizer>> MakePocketsphinxRecognizer(const nlohmann::j
   files.cmn = config.value("cmn", std::string("current"));
   files.bestpath = !config.value("fast_final", false);
   files.cold_start_pass = config.value("cold_start_pass", true);
+  if (auto pool = config.find("pool"); pool != config.end() && !pool->is_null()) {
+    if (!pool->is_string())
+      return Status::InvalidArgument(fmt::format("pocketsphinx: \"pool\" must be a string, got {}", pool->dump()));
+    files.pool = pool->get<std::string>();
+  }
   if (!fs::is_directory(files.hmm) || !fs::exists(fs::path(files.hmm) / "mdef"))
     return Status::NotFound(fmt::format(
         "pocketsphinx: acoustic model directory '{}' not found or has no 'mdef' (install pocketsphinx-en-us or set \"hmm\")",

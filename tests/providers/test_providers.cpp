@@ -267,6 +267,10 @@ TEST_CASE("pocketsphinx: missing model files and bad options name the problem") 
 
   auto wrong_type = reg.Make<Recognizer>(nlohmann::json{{"name", "pocketsphinx"}, {"bias_weight", "high"}});
   CHECK_FALSE(wrong_type.ok());  // a JSON type error is reported, not thrown
+  auto bad_pool = reg.Make<Recognizer>(nlohmann::json{{"name", "pocketsphinx"}, {"pool", 7}});
+  CHECK(bad_pool.status().IsInvalidArgument());
+  CHECK(Contains(bad_pool.status().message(), "\"pool\" must be a string"));
+  CHECK(reg.Make<Recognizer>(nlohmann::json{{"name", "pocketsphinx"}, {"pool", "caller"}}).ok());
 
   auto asr = reg.Make<Recognizer>("pocketsphinx");
   REQUIRE(asr.ok());

@@ -203,8 +203,8 @@ TEST_CASE("sessions on two threads decode at once (one decoder each from the poo
 }
 
 TEST_CASE("pocketsphinx meters the audio pushed once per turn; the tail after the last turn when the session goes") {
-  // Its own pool (another config key), so the channel estimate the other tests share is untouched.
-  auto asr = ProviderRegistry::Builtin().Make<Recognizer>(nlohmann::json{{"name", "pocketsphinx"}, {"cold_start_pass", false}});
+  // Its own pool, so the channel estimate the other tests share is untouched.
+  auto asr = ProviderRegistry::Builtin().Make<Recognizer>(nlohmann::json{{"name", "pocketsphinx"}, {"pool", "metering"}});
   REQUIRE_MESSAGE(asr.ok(), asr.status().ToString());
   auto go = speechdata::ReadPcm16(speechdata::kTestData + "/goforward.raw");
   REQUIRE(go.size() > 16000);
