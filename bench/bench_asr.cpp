@@ -106,6 +106,22 @@ std::vector<int16_t> TelephonePath(const std::vector<int16_t>& pcm16k) {
   return g711::DecodeUlaw(ulaw);
 }
 
+// What `infini serve` does to a Twilio call before the recognizer with twilio_pipeline_rate 16000:
+// 8 -> 16 kHz with the session's half-band FIR. The recognizer then sees 16 kHz audio and decodes
+// it on the wideband pool, starting from the channel estimate (CMN) wideband turns left there
+// -- the rows marked "wideband pool" run right after the 16 kHz rows to show what that costs.
+std::vector<Utterance> ServerUpsampled(const std::vector<Utterance>& u8) {
+  std::vector<Utterance> out;
+  for (const auto& u : u8) {
+    auto up = Resampler::Create({.from_hz = 8000, .to_hz = 16000, .backend = ResamplerBackend::kHalfband});
+    std::vector<int16_t> pcm;
+    (void)(*up)->Process(u.pcm, pcm);
+    (void)(*up)->Flush(pcm);
+    out.push_back({u.reference, std::move(pcm), 16000});
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -186,10 +202,11 @@ int main(int argc, char** argv) {
   PrintRow("human 16 kHz, generic LM, fast_final", Run(**fast, human16, {}, verbose));
   PrintRow("human 8 kHz mu-law, upsampled to 16 kHz", Run(**asr, human8, {}, verbose));
   PrintRow("human 8 kHz mu-law, native 8 kHz front end", Run(**native8k, human8, {}, verbose));
+  PrintRow("human 8 kHz mu-law, server 8->16k, wideband pool", Run(**asr, ServerUpsampled(human8), {}, verbose));
   if (!domains.empty())
     PrintRow("human 16 kHz, biased (salon phrases)", Run(**asr, human16, domains[0].hints, verbose));
 
-  Row generic16, biased16, generic8, biased8, biased16_fast;
+  Row generic16, biased16, generic8, biased8, biased8_halfband, biased16_fast;
   auto add = [](Row& into, const Row& r) {
     into.errors += r.errors;
     into.audio_s += r.audio_s;
@@ -203,12 +220,14 @@ int main(int argc, char** argv) {
     add(biased16, Run(**asr, d.u16, d.hints, verbose));
     add(generic8, Run(**asr, d.u8, {}, verbose));
     add(biased8, Run(**asr, d.u8, d.hints, verbose));
+    add(biased8_halfband, Run(**asr, ServerUpsampled(d.u8), d.hints, verbose));
     add(biased16_fast, Run(**fast, d.u16, d.hints, verbose));
   }
   PrintRow("in-domain flite 16 kHz, generic LM", generic16);
   PrintRow("in-domain flite 16 kHz, business-biased", biased16);
   PrintRow("in-domain flite 8 kHz mu-law, generic LM", generic8);
   PrintRow("in-domain flite 8 kHz mu-law, business-biased", biased8);
+  PrintRow("in-domain 8k, biased, server 8->16k, wideband pool", biased8_halfband);
   PrintRow("in-domain flite 16 kHz, biased, fast_final", biased16_fast);
   fmt::print("\nWER = (sub+del+ins)/words, Levenshtein word alignment. RTF = decode time / audio time.\n"
              "fin50/fin95 = ms from end of speech (EndTurn) to the final transcript. biased = turns decoded\n"
