@@ -187,7 +187,9 @@ TEST_CASE("chat --db: call, transcript, actions, outbox, booking and outcome are
     for (const auto& t : turns) keypad_turn |= t.speaker == "caller" && t.text == "#dtmf 5125557788#";
     CHECK(keypad_turn);
     std::vector<std::string> kinds;
-    for (const auto& a : store.ListActions(call.id).value()) kinds.push_back(a.kind);
+    auto actions = store.ListActions(call.id);  // kept: a range-for over a temporary's value() dangles
+    REQUIRE(actions.ok());
+    for (const auto& a : actions.value()) kinds.push_back(a.kind);
     CHECK(kinds == std::vector<std::string>{"book", "sms", "sms_consent"});
     auto outbox = store.ListOutbox().value();
     REQUIRE(outbox.size() == 1);
@@ -222,7 +224,9 @@ TEST_CASE("chat --db: call, transcript, actions, outbox, booking and outcome are
     CHECK(day.size() == 1);  // the Wednesday 9 AM slot is free again
     int64_t second = calls[0].id > calls[1].id ? calls[0].id : calls[1].id;
     std::vector<std::string> kinds;
-    for (const auto& a : store.ListActions(second).value()) kinds.push_back(a.kind);
+    auto actions = store.ListActions(second);
+    REQUIRE(actions.ok());
+    for (const auto& a : actions.value()) kinds.push_back(a.kind);
     CHECK(kinds == std::vector<std::string>{"move", "sms_consent"});
   }
 

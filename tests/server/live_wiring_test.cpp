@@ -307,7 +307,9 @@ struct TwilioStream {
 
 std::vector<std::string> AgentLines(infini::Store& store, int64_t row) {
   std::vector<std::string> out;
-  for (const auto& t : store.ListTurns(row).value())
+  auto turns = store.ListTurns(row);  // kept: a range-for over a temporary's value() dangles
+  REQUIRE(turns.ok());
+  for (const auto& t : turns.value())
     if (t.speaker == "agent") out.push_back(t.text);
   return out;
 }
@@ -408,7 +410,9 @@ TEST_CASE("twilio transfer not answered: <Dial action> -> signed POST /twilio/di
     if (cb.call_id == row) urgent = cb.urgency == "emergency" || cb.urgency == "high";
   CHECK_MESSAGE(urgent, "a high-urgency callback task for call " << row);
   bool result_recorded = false;
-  for (const auto& a : server->store().ListActions(row).value())
+  auto actions = server->store().ListActions(row);
+  REQUIRE(actions.ok());
+  for (const auto& a : actions.value())
     result_recorded = result_recorded || (a.kind == "transfer_result" && Has(a.detail_json, "no-answer"));
   CHECK(result_recorded);
   // The owner heard twice: the transfer, then how it ended.
