@@ -21,14 +21,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// A Result's value by value: safe in a range-for over a temporary (value() && would dangle).
-template <class T>
-T Val(infini::Result<T> r) {
-  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
-  return std::move(r).value();
-}
-
-std::string Base(const infini::Server& s) { return "http://127.0.0.1:" + std::to_string(s.port()); }
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
@@ -255,7 +247,6 @@ std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
-bool Has(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
 // One phone line to the server: what the agent said since the last utterance, speech, keys.
 class Line {

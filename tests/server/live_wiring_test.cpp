@@ -22,7 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string Base(const infini::Server& s) { return "http://127.0.0.1:" + std::to_string(s.port()); }
 
 std::string ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -66,7 +65,6 @@ struct SmtpSink {
   }
 };
 
-bool Has(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
 std::vector<infini::SmsRecord> OutboxOf(infini::Store& store, int64_t row) {
   std::vector<infini::SmsRecord> out;

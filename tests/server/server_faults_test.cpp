@@ -17,7 +17,6 @@ using M = infini::MediaStreamMessage;
 
 namespace {
 
-std::string Base(const infini::Server& s) { return "http://127.0.0.1:" + std::to_string(s.port()); }
 
 infini::ServerOptions FaultOptions() {
   auto o = BaseOptions();

@@ -24,6 +24,16 @@
 
 namespace test {
 
+// A Result's value by value: safe in a range-for over a temporary (value() && would dangle).
+template <class T>
+T Val(infini::Result<T> r) {
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  return std::move(r).value();
+}
+
+inline std::string Base(const infini::Server& s) { return "http://127.0.0.1:" + std::to_string(s.port()); }
+inline bool Has(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+
 using nlohmann::json;
 using namespace std::chrono_literals;
 

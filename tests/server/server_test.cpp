@@ -16,7 +16,6 @@ using namespace test;
 
 namespace {
 
-std::string Base(const infini::Server& s) { return "http://127.0.0.1:" + std::to_string(s.port()); }
 
 int64_t DemoNow() {
   auto now = infini::LocalTimeToUtc("2026-12-08T10:15:00", "America/Chicago");

@@ -21,15 +21,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// A Result's value by value: safe in a range-for over a temporary (value() && would dangle).
-template <class T>
-T Val(infini::Result<T> r) {
-  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
-  return std::move(r).value();
-}
-
-std::string Base(const infini::Server& s) { return "http://127.0.0.1:" + std::to_string(s.port()); }
-bool Has(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
 constexpr const char* kOwner = "+15125550999";
 constexpr const char* kCaller = "+15125557788";
