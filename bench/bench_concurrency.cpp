@@ -412,14 +412,35 @@ int64_t JsonInt(const std::string& json, const std::string& key) {
 
 }  // namespace
 
+constexpr const char* kUsage =
+    "Usage: bench_concurrency [options]\n"
+    "  N simulated Twilio Media Streams (50 media messages/s each, real-time pacing) against one host on\n"
+    "  127.0.0.1, level by level; prints the host's CPU (user/kernel), us per frame, lag and RSS per call.\n"
+    "  --levels A,B,...     stream counts to measure (default 100,500,1000,2000,4000)\n"
+    "  --window S           measurement window per level in seconds (default 5)\n"
+    "  --threads N          client threads (default 1)\n"
+    "  --workers N          host pipeline workers (default 1)\n"
+    "  --pipeline-rate HZ   host's Twilio pipeline rate, 16000 or 8000 (default 16000)\n"
+    "  --host-cmd CMD       start this host instead of `infini serve` ({port} is replaced)\n"
+    "  --url ws://127.0.0.1:PORT --pid PID   measure a host already running\n";
+
 int main(int argc, char** argv) {
   std::vector<int> levels = {100, 500, 1000, 2000, 4000};
   double window_s = 5;
   int threads_n = 1, workers = 1, pipeline_rate = 16000;
   std::string host_cmd, url;
   pid_t pid = -1;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i], v = argv[i + 1];
+  for (int i = 1; i < argc; i += 2) {
+    std::string k = argv[i];
+    if (k == "--help" || k == "-h") {
+      std::printf("%s", kUsage);
+      return 0;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "%s needs a value\n%s", k.c_str(), kUsage);
+      return 2;
+    }
+    std::string v = argv[i + 1];
     if (k == "--levels") levels = ParseLevels(v);
     else if (k == "--window") window_s = std::stod(v);
     else if (k == "--threads" || k == "--loops") threads_n = std::max(1, std::stoi(v));
@@ -429,7 +450,7 @@ int main(int argc, char** argv) {
     else if (k == "--url") url = v;
     else if (k == "--pid") pid = std::stoi(v);
     else {
-      std::fprintf(stderr, "unknown option %s\n", k.c_str());
+      std::fprintf(stderr, "unknown option %s\n%s", k.c_str(), kUsage);
       return 2;
     }
   }
@@ -500,10 +521,11 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Stream>> streams;
 
   std::printf("machine: %u cores, load average %.2f before the run\n", std::thread::hardware_concurrency(), LoadAverage());
-  std::printf("\n%7s %8s %7s %7s %9s %8s %10s %8s %8s %9s %9s %9s %7s %6s\n", "streams", "host CPU", "user", "kernel",
-              "us/frame", "out/s", "worst lag", "backlog", "dropped", "send lag", "RSS/call", "host RSS", "client", "load");
-  std::printf("%7s %8s %7s %7s %9s %8s %10s %8s %8s %9s %9s %9s %7s %6s\n", "", "(1 core)", "", "", "(host)", "(frames)",
-              "(outbound)", "(frames)", "(frames)", "(client)", "", "", "CPU", "avg");
+  std::printf("\n%7s %8s %7s %7s %9s %6s %8s %10s %8s %8s %9s %9s %9s %7s %6s\n", "streams", "host CPU", "user", "kernel",
+              "us/frame", "read", "out/s", "worst lag", "backlog", "dropped", "send lag", "RSS/call", "host RSS", "client",
+              "load");
+  std::printf("%7s %8s %7s %7s %9s %6s %8s %10s %8s %8s %9s %9s %9s %7s %6s\n", "", "(1 core)", "", "", "(host)", "(sent)",
+              "(frames)", "(outbound)", "(frames)", "(frames)", "(client)", "", "", "CPU", "avg");
   ProcTimes base = ReadProc(pid);
   long rss_prev = base.rss_kb;
   size_t n_prev = 0;
@@ -552,7 +574,8 @@ int main(int argc, char** argv) {
       t->worst_lag_ms.store(0);
       t->send_lag_ms.store(0);
     }
-    const int64_t out0 = JsonInt(HostHealth(port), "frames_out");
+    const std::string health0 = HostHealth(port);
+    const int64_t out0 = JsonInt(health0, "frames_out"), in0 = JsonInt(health0, "frames_in");
     ProcTimes t0 = ReadProc(pid);
     struct rusage r0;
     getrusage(RUSAGE_SELF, &r0);
@@ -584,9 +607,14 @@ int main(int argc, char** argv) {
     auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
     const double client_cpu = (tv(r1.ru_utime) - tv(r0.ru_utime) + tv(r1.ru_stime) - tv(r0.ru_stime)) / wall;
     const double rss_per_call_kb = static_cast<double>(t1.rss_kb - rss_prev) / static_cast<double>(streams.size() - n_prev);
-    std::printf("%7zu %7.1f%% %6.1f%% %6.1f%% %9.1f %8.0f %7.1f ms %8s %8s %6.1f ms %6.0f KB %6ld MB %6.0f%% %6.2f\n",
+    // Frames the host's network thread read in the window against frames this client sent: below
+    // 100 % the host is not keeping up (the rest waits in socket buffers, invisible to "backlog").
+    const std::string read = in0 >= 0 && in >= 0 && frames > 0
+                                 ? fmt::format("{:.0f}%", 100.0 * static_cast<double>(in - in0) / static_cast<double>(frames))
+                                 : "?";
+    std::printf("%7zu %7.1f%% %6.1f%% %6.1f%% %9.1f %6s %8.0f %7.1f ms %8s %8s %6.1f ms %6.0f KB %6ld MB %6.0f%% %6.2f\n",
                 streams.size(), 100 * (user + kernel) / wall, 100 * user / wall, 100 * kernel / wall,
-                frames ? (user + kernel) * 1e6 / static_cast<double>(frames) : 0.0, out_per_s, worst,
+                frames ? (user + kernel) * 1e6 / static_cast<double>(frames) : 0.0, read.c_str(), out_per_s, worst,
                 in >= 0 && handled >= 0 ? std::to_string(in - handled - std::max<int64_t>(0, dropped)).c_str() : "?",
                 dropped >= 0 ? std::to_string(dropped - dropped_prev).c_str() : "?", send_lag, rss_per_call_kb,
                 t1.rss_kb / 1024, 100 * client_cpu, LoadAverage());
@@ -604,7 +632,8 @@ int main(int argc, char** argv) {
   for (auto& s : streams) ::close(s->fd);
   if (!failure.empty()) std::printf("stopped: %s\n", failure.c_str());
   std::printf("(host CPU: share of one core over a %.0f s window, user and kernel from /proc/<pid>/stat; us/frame: host\n"
-              " CPU per inbound media message (outbound work included: out/s = paced frames the host sent); worst lag: host's paced outbound audio against its 20 ms schedule;\n"
+              " CPU per inbound media message (outbound work included: out/s = paced frames the host sent); read: frames the host\n"
+              " read in the window per frame sent (below 100%% it is falling behind); worst lag: host's paced outbound audio against its 20 ms schedule;\n"
               " backlog: frames received by the host's network thread and not yet through the pipeline at the window's\n"
               " end; dropped: inbound frames the host discarded in the window (pipeline > 1000 events behind);\n"
               " send lag: this client's own tick lateness; RSS/call: host RSS growth per stream added at that level)\n",
