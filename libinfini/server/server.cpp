@@ -13,7 +13,12 @@
 #include <ev.h>
 #include <libwebsockets.h>
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -212,6 +217,12 @@ class ServerImpl final : public Server {
     info.user = this;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
     info.timeout_secs = 30;
+    // lws reports a taken port only in its log, and the libev attempt would then look like a
+    // missing event-loop plugin: find out first, and say which address.
+    if (Status bindable = ProbeListen(options_.host, options_.port); !bindable.ok()) {
+      pool_->Stop();
+      return bindable;
+    }
     context_ = CreateContext(info);
     if (!context_) {
       pool_->Stop();
@@ -257,6 +268,32 @@ class ServerImpl final : public Server {
     return Status::OK();
   }
 
+  // OK when host:port can be bound now (port 0 always can); otherwise why not, with the address.
+  static Status ProbeListen(const std::string& host, int port) {
+    if (port == 0) return Status::OK();
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    addrinfo* found = nullptr;
+    const std::string service = std::to_string(port);
+    if (int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &found); rc != 0) {
+      return Status::InvalidArgument(fmt::format("server: cannot listen on {}:{}: {}", host, port, gai_strerror(rc)));
+    }
+    Status result = Status::OK();
+    int fd = ::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int on = 1;
+    if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (fd < 0 || ::bind(fd, found->ai_addr, found->ai_addrlen) != 0) {
+      const int err = errno;
+      result = Status::IOError(fmt::format("server: cannot listen on {}:{}: {}{}", host, port, std::strerror(err),
+                                           err == EADDRINUSE ? " (another process listens there; pick --port)" : ""));
+    }
+    if (fd >= 0) ::close(fd);
+    freeaddrinfo(found);
+    return result;
+  }
+
   // lws on a libev loop (epoll); nullptr and lws's poll() loop if that cannot be set up.
   struct lws_context* CreateContext(lws_context_creation_info& info) {
     ev_loop_ = ev_loop_new(static_cast<unsigned>(EVBACKEND_EPOLL) | static_cast<unsigned>(EVFLAG_NOENV));
@@ -269,8 +306,8 @@ class ServerImpl final : public Server {
       if (struct lws_context* c = lws_create_context(&ev_info)) return c;
       ev_loop_destroy(ev_loop_);
       ev_loop_ = nullptr;
-      INFINI_LOG(kWarn, "server: libwebsockets has no libev event loop here (package libwebsockets-evlib-ev); "
-                        "using poll(), which costs CPU per open socket on every wake-up");
+      INFINI_LOG(kWarn, "server: libwebsockets did not start on its libev event loop (is the package "
+                        "libwebsockets-evlib-ev installed?); trying poll(), which costs CPU per open socket on every wake-up");
     }
     return lws_create_context(&info);
   }

@@ -162,6 +162,19 @@ TEST_CASE("routes: status callback, mounted handler, 404 JSON, body limit") {
   CHECK(Http("POST", base + "/twilio/status", {}, FormEncode(status)).status == 403);
 }
 
+TEST_CASE("start: a port another server holds is refused with the address, not a silent fallback") {
+  auto first = StartServer(BaseOptions());
+  auto o = BaseOptions();
+  o.port = first->port();
+  auto second = infini::Server::Create(o);
+  REQUIRE(second.ok());
+  infini::Status st = second.value()->Start();
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.message().find("127.0.0.1:" + std::to_string(first->port())) != std::string::npos);
+  CHECK(st.message().find("in use") != std::string::npos);
+  CHECK(Http("GET", Base(*first) + "/healthz").status == 200);  // the first one still serves
+}
+
 TEST_CASE("native /voice: a spoken call books, with transcript, marks, timings and the end outcome") {
   auto o = BaseOptions();
   o.now_utc = DemoNow();
