@@ -1,6 +1,7 @@
 // `infini demo`: the host and one simulated call in one process, on the embedded providers
 // (pocketsphinx, flite), no keys, no network beyond 127.0.0.1: `infini serve` listens on an
 // ephemeral port and a simulated caller phones it over the native wideband WebSocket.
+#include <algorithm>
 #include <cstdio>
 
 #include "commands.h"
@@ -71,16 +72,32 @@ int RunDemo(const DemoFlags& f) {
               "(+ %d ms endpointing silence; \"heard after\" is the caller's view: its last word to the first reply audio)\n",
               f.end_silence_ms);
   std::printf("  %-4s %10s %10s %10s %10s %13s\n", "turn", "asr final", "decision", "tts audio", "total", "heard after");
-  int n = 0;
-  for (const auto& t : r.turns) {
-    ++n;
-    if (!t.host || t.host->first_frame_out_ms <= 0) {
-      std::printf("  %-4d %10s %10s %10s %10s %10.0f ms\n", n, "-", "-", "-", "-", t.reply_after_ms);
-      continue;
+  auto print_row = [](int n, const infini::TurnTimings* h, const double* heard) {
+    char heard_s[32] = "-";
+    if (heard) std::snprintf(heard_s, sizeof heard_s, "%.0f ms", *heard);
+    if (!h || h->first_frame_out_ms <= 0) {
+      std::printf("  %-4d %10s %10s %10s %10s %13s\n", n, "-", "-", "-", "-", heard_s);
+      return;
     }
-    const auto& h = *t.host;
-    std::printf("  %-4d %7.0f ms %7.1f ms %7.0f ms %7.0f ms %10.0f ms\n", n, h.asr_final_ms - h.speech_end_ms,
-                h.decision_ms - h.asr_final_ms, h.first_frame_out_ms - h.decision_ms, h.latency_ms(), t.reply_after_ms);
+    std::printf("  %-4d %7.0f ms %7.1f ms %7.0f ms %7.0f ms %13s\n", n, h->asr_final_ms - h->speech_end_ms,
+                h->decision_ms - h->asr_final_ms, h->first_frame_out_ms - h->decision_ms, h->latency_ms(), heard_s);
+  };
+  const bool events = std::any_of(r.turns.begin(), r.turns.end(), [](const auto& t) { return t.host.has_value(); });
+  if (events || r.host_turns.empty()) {
+    int n = 0;
+    for (const auto& t : r.turns) print_row(++n, t.host ? &*t.host : nullptr, &t.reply_after_ms);
+  } else {
+    // Twilio carries no timings: the host's own turns from its store, and what it heard. The
+    // caller's view lines up turn by turn only when both sides counted the same turns.
+    const bool aligned = r.host_turns.size() == r.turns.size();
+    for (size_t i = 0; i < r.host_turns.size(); ++i)
+      print_row(static_cast<int>(i + 1), &r.host_turns[i], aligned ? &r.turns[i].reply_after_ms : nullptr);
+    if (!aligned)
+      std::printf("  (the host counted %zu caller turns, the caller %zu: \"heard after\" is not paired)\n",
+                  r.host_turns.size(), r.turns.size());
+    std::printf("\nwhat the host's recognizer heard:\n");
+    for (size_t i = 0; i < r.host_turns.size(); ++i)
+      std::printf("  %-4zu \"%s\"\n", i + 1, r.host_turns[i].caller_text.c_str());
   }
   if (!r.passed) {
     std::printf("\nthe call did not go as the scenario expected:\n");

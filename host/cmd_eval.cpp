@@ -166,6 +166,7 @@ int RunAudioEval(const EvalFlags& f, const std::vector<std::filesystem::path>& f
 
   int passed = 0, errors = 0, booking_total = 0, booking_ok = 0;
   std::vector<double> asr, decision, tts, total, heard;
+  bool from_store = false;
   for (const auto& r : results) {
     if (!r || !r->ok()) {
       ++errors;
@@ -177,21 +178,31 @@ int RunAudioEval(const EvalFlags& f, const std::vector<std::filesystem::path>& f
       ++booking_total;
       booking_ok += v.passed;
     }
-    for (const auto& t : v.turns) {
-      heard.push_back(t.reply_after_ms);
-      if (!t.host || t.host->first_frame_out_ms <= 0) continue;
-      asr.push_back(t.host->asr_final_ms - t.host->speech_end_ms);
-      decision.push_back(t.host->decision_ms - t.host->asr_final_ms);
-      tts.push_back(t.host->first_frame_out_ms - t.host->decision_ms);
-      total.push_back(t.host->latency_ms());
+    // The host's stage times: from its store when it ran here, else from its `turn` events (native).
+    std::vector<infini::TurnTimings> host = v.host_turns;
+    if (host.empty())
+      for (const auto& t : v.turns)
+        if (t.host) host.push_back(*t.host);
+    from_store = from_store || !v.host_turns.empty();
+    for (const auto& t : v.turns) heard.push_back(t.reply_after_ms);
+    for (const auto& t : host) {
+      if (t.first_frame_out_ms <= 0) continue;
+      asr.push_back(t.asr_final_ms - t.speech_end_ms);
+      decision.push_back(t.decision_ms - t.asr_final_ms);
+      tts.push_back(t.first_frame_out_ms - t.decision_ms);
+      total.push_back(t.latency_ms());
     }
   }
   std::printf("\n%d passed, %zu failed (%d errors) of %zu scenarios\n", passed, files.size() - static_cast<size_t>(passed),
               errors, files.size());
   if (booking_total)
     std::printf("booking success rate: %d/%d = %.1f%%\n", booking_ok, booking_total, 100.0 * booking_ok / booking_total);
-  std::printf("\nper-turn latency over %zu turns (ms)          p50      p95\n", total.size());
+  std::printf("\n%-42s %7s  %7s\n", "per-turn latency (ms)", "p50", "p95");
   auto row = [](const char* name, const std::vector<double>& v) {
+    if (v.empty()) {
+      std::printf("  %-40s %7s  %7s\n", name, "-", "-");
+      return;
+    }
     std::printf("  %-40s %7.1f  %7.1f\n", name, Pct(v, 0.5), Pct(v, 0.95));
   };
   row("end of speech -> ASR final", asr);
@@ -199,6 +210,9 @@ int RunAudioEval(const EvalFlags& f, const std::vector<std::filesystem::path>& f
   row("decision -> first reply frame out", tts);
   row("host total (end of speech -> frame out)", total);
   row("caller: last word -> reply heard *", heard);
+  std::printf("  host stages over %zu replies (%s); the caller over %zu turns\n", total.size(),
+              total.empty() ? "the host sent no timings" : from_store ? "from the host's store" : "from its turn events",
+              heard.size());
   std::printf("  * includes the %d ms endpointing silence and the transport\n", infini::TurnOptions{}.end_silence_ms);
   return passed == static_cast<int>(files.size()) ? 0 : 1;
 }

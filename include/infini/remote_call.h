@@ -89,6 +89,9 @@ struct RemoteCallResult {
   std::vector<std::string> failures;
   std::vector<std::string> agent_transcript;   // host `transcript` events, role agent (native)
   std::vector<RemoteTurn> turns;
+  // The host's own stage times per caller turn, read from its store after the call
+  // (RunHostedScenario only: Twilio carries no timings, and a remote host's store is not ours).
+  std::vector<TurnTimings> host_turns;
   std::string greeting_heard;
   double greeting_after_ms = 0;   // stream open -> first agent audio
   int frames_sent = 0, frames_received = 0, marks_echoed = 0, clears = 0;

@@ -50,6 +50,34 @@ std::optional<CallOutcome> CallOutcomeFromStore(Store& store, const std::string&
   return o;
 }
 
+namespace {
+
+// The caller turns' stage times of the call `provider_call_id` as the host stored them.
+std::vector<TurnTimings> HostTurnTimings(Store& store, const std::string& provider_call_id) {
+  std::vector<TurnTimings> out;
+  CallFilter filter;
+  filter.limit = 1000;
+  auto calls = store.ListCalls(filter);
+  if (!calls.ok()) return out;
+  for (const auto& c : *calls) {
+    if (c.provider_call_id != provider_call_id && std::to_string(c.id) != provider_call_id) continue;
+    auto turns = store.ListTurns(c.id);
+    if (!turns.ok()) return out;
+    for (const auto& t : *turns) {
+      if (t.speaker != "caller" || !t.caller_speech_end_ms) continue;
+      auto ms = [](const std::optional<int64_t>& v) { return v ? static_cast<double>(*v) : 0.0; };
+      out.push_back(TurnTimings{.caller_text = t.text, .agent_text = {}, .speech_end_ms = ms(t.caller_speech_end_ms),
+                                .asr_final_ms = ms(t.asr_final_ms), .decision_ms = ms(t.decision_ms),
+                                .tts_first_audio_ms = ms(t.tts_first_audio_ms),
+                                .first_frame_out_ms = ms(t.first_frame_out_ms)});
+    }
+    break;
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<RemoteCallResult> RunHostedScenario(const std::string& scenario_path, const std::string& businesses_dir,
                                            const HostedScenarioOptions& options) {
   if (!options.host_recognizer || !options.host_synthesizer)
@@ -102,7 +130,8 @@ Result<RemoteCallResult> RunHostedScenario(const std::string& scenario_path, con
     return std::nullopt;
   };
   auto result = RunRemoteScenario(scenario_path, businesses_dir, options.caller, ro);
-  (*server)->Stop();
+  (*server)->Stop();  // every turn row is written by now
+  if (result.ok()) result->host_turns = HostTurnTimings(store, result->call_id);
   return result;
 }
 
