@@ -243,6 +243,7 @@ const char* IntentName(Intent intent) {
     case Intent::kDontKnow: return "dont_know";
     case Intent::kReschedule: return "reschedule";
     case Intent::kCancel: return "cancel";
+    case Intent::kRepeat: return "repeat";
   }
   return "?";
 }
@@ -468,10 +469,23 @@ std::optional<std::string> ExtractPhone(std::string_view text, const std::string
   // Runs of number words/digits; a run of 10 digits (or 11 starting with the region) is a number.
   std::vector<std::string> runs;
   std::string cur;
+  auto digit_word = [](const std::string& t) {
+    if (IsDigits(t) || t == "oh" || t == "o" || t == "double" || t == "triple" || Tens().count(t)) return true;
+    auto u = Units().find(t);
+    return u != Units().end() && u->second < 10;
+  };
+  // What a recognizer writes for a spoken digit ("five five five for four", "to two"): a digit
+  // only inside a run, followed by more digits or completing one, so "for" and "to" elsewhere stay words.
+  static const std::map<std::string, char> kHomophones = {{"for", '4'}, {"fore", '4'}, {"to", '2'}, {"too", '2'},
+                                                          {"won", '1'}, {"ate", '8'}};
   for (size_t i = 0; i < w.size(); ++i) {
     const std::string& t = w[i];
     std::string digits;
-    if (IsDigits(t)) {
+    if (auto h = kHomophones.find(t); h != kHomophones.end() && !cur.empty() &&
+        ((i + 1 < w.size() && (digit_word(w[i + 1]) || kHomophones.count(w[i + 1]))) || cur.size() == 9 ||
+         cur.size() == 10)) {
+      digits = std::string(1, h->second);
+    } else if (IsDigits(t)) {
       digits = t;
     } else if (t == "oh" || t == "o") {
       digits = "0";
@@ -713,6 +727,25 @@ std::optional<std::string> DigitsOnly(std::string_view text) {
   return out;
 }
 
+// The whole turn asks the agent to say it again ("Sorry, what?", "Could you repeat that
+// please?", "Pardon?"); courtesy words around it do not count, anything else does.
+static bool IsRepeatRequest(const Words& w) {
+  static const std::set<std::string> kCourtesy = {"sorry", "um", "uh", "oh", "hmm", "please", "again", "ma'am",
+                                                  "sir", "i'm", "im"};
+  static const std::set<std::string> kAsks = {
+      "what", "what's that", "what was that", "what did you say", "what did you just say", "what'd you say",
+      "pardon", "pardon me", "excuse me", "come", "huh", "say that", "say", "repeat", "repeat that",
+      "can you repeat", "can you repeat that", "could you repeat", "could you repeat that", "can you say that",
+      "could you say that", "one more time", "i didn't catch that", "i didn't get that", "i didn't hear you",
+      "i didn't hear that", "i can't hear you", "you broke up", "you cut out"};
+  size_t from = 0, to = w.size();
+  bool sorry = false;
+  for (; from < to && kCourtesy.count(w[from]); ++from) sorry |= w[from] == "sorry";
+  for (; to > from && kCourtesy.count(w[to - 1]); --to) sorry |= w[to - 1] == "sorry";
+  if (from == to) return sorry && w.size() <= 2;  // "Sorry?" alone
+  return kAsks.count(Join(w, from, to)) > 0;
+}
+
 Understanding Understand(std::string_view utterance, const NluContext& ctx) {
   Understanding u;
   Words w = NormalizeWords(utterance);
@@ -829,6 +862,7 @@ Understanding Understand(std::string_view utterance, const NluContext& ctx) {
   }
   if (booking_words || slot_request || (u.time && u.time->asap)) add(Intent::kBook);
   if (u.faq_query.empty()) u.faq_query = Join(w);
+  if (IsRepeatRequest(w)) u.intents.insert(u.intents.begin(), Intent::kRepeat);  // strongest: nothing else was said
   return u;
 }
 

@@ -200,6 +200,11 @@ TEST_CASE("phone numbers in digits and in words") {
       {"three zero three five five five two zero two zero", "+13035552020"},
       {"six one seven, five five five, two two three three", "+16175552233"},
       {"it's 415 555 3456 thanks", "+14155553456"},
+      // Recognizers write digits as their homophones (heard over a phone line by pocketsphinx).
+      {"six one seven five five five for four five five", "+16175554455"},
+      {"five one to five five five zero one two three", "+15125550123"},
+      {"five one two five five five seven seven ate ate", "+15125557788"},
+      {"it's for four one five five five five one two one too", "+14155551212"},  // a leading "for" is a word
   };
   for (auto [text, want] : cases) {
     std::string text_(text);
@@ -218,6 +223,7 @@ TEST_CASE("the caller's own number, and too few digits") {
   CHECK_FALSE(ExtractPhone("five five five one two", ""));
   CHECK_FALSE(ExtractPhone("tomorrow at nine", ""));
   CHECK_FALSE(ExtractPhone("0123456789", ""));  // no US number starts with 0
+  CHECK_FALSE(ExtractPhone("i need it for two people to five", ""));  // homophones outside a run
 }
 
 TEST_CASE("names") {
@@ -395,6 +401,12 @@ TEST_CASE("intents") {
       {"I want to reschedule", Intent::kReschedule},
       {"cancel my cleaning", Intent::kCancel},
       {"goodbye", Intent::kGoodbye},
+      {"Sorry, what?", Intent::kRepeat},
+      {"sorry", Intent::kRepeat},
+      {"Could you repeat that please?", Intent::kRepeat},
+      {"Pardon?", Intent::kRepeat},
+      {"Sorry, I didn't catch that.", Intent::kRepeat},
+      {"come again", Intent::kRepeat},
   };
   for (auto [text, intent] : cases) {
     std::string text_(text);
@@ -407,6 +419,10 @@ TEST_CASE("intents") {
   CHECK_FALSE(Understand("Do you have anything for a tune up next Monday at noon?", ctx).has(Intent::kQuestion));
   CHECK_FALSE(Understand("No, that's all.", ctx).has(Intent::kYes));
   CHECK(Understand("Um, blue bananas.", ctx).intents.empty());
+  // A repeat request is the whole turn: words with content are answers.
+  CHECK_FALSE(Understand("What time do you open?", ctx).has(Intent::kRepeat));
+  CHECK_FALSE(Understand("Sorry, I meant Friday", ctx).has(Intent::kRepeat));
+  CHECK_FALSE(Understand("sorry I'm running late so please move my appointment", ctx).has(Intent::kRepeat));
 }
 
 TEST_CASE("several slots in one sentence") {
