@@ -38,6 +38,7 @@ class SimulatedCaller {
   std::map<std::string, size_t> asked_;
   bool greeted_ = false;
   int unknown_ = 0;
+  int opening_repeats_ = 0;  // times the opening line was said again to a reprompt
   int turns_ = 0;
 };
 

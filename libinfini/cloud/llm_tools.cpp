@@ -56,7 +56,7 @@ std::string Trimmed(std::string s) {
 const std::vector<std::string>& ToolIntents() {
   static const std::vector<std::string> kIntents = {
       "book", "reschedule", "cancel", "question", "leave_message", "human", "emergency",
-      "yes", "no", "correction", "goodbye", "dont_know"};
+      "yes", "no", "correction", "goodbye", "dont_know", "repeat"};
   return kIntents;
 }
 
@@ -67,8 +67,8 @@ json BuildTools(const BusinessConfig* business) {
       {"items", {{"type", "string"}, {"enum", ToolIntents()}}},
       {"description",
        "What the caller wants in this utterance: book/reschedule/cancel an appointment, ask a question, leave a "
-       "message, talk to a human, report an emergency, answer yes or no, correct something, say goodbye, or say "
-       "they don't know. Empty if they only gave details."}};
+       "message, talk to a human, report an emergency, answer yes or no, correct something, say goodbye, say "
+       "they don't know, or ask to hear the last thing said again (repeat). Empty if they only gave details."}};
   json service = {{"type", "string"}};
   json staff = {{"type", "string"}};
   if (business) {

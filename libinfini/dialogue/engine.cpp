@@ -127,6 +127,10 @@ struct Conversation::Impl {
   CallOutcome outcome;
   std::vector<AgentAction> out;
   std::string last_question;
+  // What the agent said since the caller's previous words (reply_now) and before them
+  // (last_reply): "Sorry, what?" gets last_reply again.
+  std::vector<std::string> reply_now, last_reply;
+  int repeats = 0;  // consecutive repeat requests answered
   std::string keys;                    // DTMF digits typed so far
   bool keypad_offered = false;
   NluStats nlu_stats;
@@ -305,6 +309,7 @@ struct Conversation::Impl {
     if (text.empty()) return;
     out.push_back({AgentAction::Kind::kSay, text});
     outcome.said.push_back(text);
+    reply_now.push_back(text);
   }
   void Ask(const std::string& text, const std::string& slot) {
     Say(text);
@@ -1358,7 +1363,18 @@ struct Conversation::Impl {
     enters = 0;
     ++total_turns;
     if (total_turns > 40) return End(Goodbye());
+    if (!reply_now.empty()) last_reply = std::move(reply_now);
+    reply_now.clear();
     dialogue::Understanding u = UnderstandTurn(text);
+    // "Sorry, what?": the same words again, still waiting for the same answer. Not a failed
+    // turn and not an answer (a name, a message); a third request in a row is taken as said.
+    if (u.has(Intent::kRepeat) && !last_reply.empty() && repeats < 2) {
+      ++repeats;
+      for (const std::string& line : std::vector<std::string>(last_reply)) Say(line);
+      out.push_back({AgentAction::Kind::kListen, ""});
+      return;
+    }
+    repeats = 0;
     const Service* mentioned = u.service_id ? biz.FindService(*u.service_id) : nullptr;
     const bool taking_words = (phase == Phase::kVoicemail && expecting == "message") ||
                               (phase == Phase::kCallback && expecting == "best_time");

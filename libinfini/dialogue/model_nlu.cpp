@@ -54,7 +54,7 @@ Result<Understanding> FromModelUnderstanding(const infini::Understanding& model,
     bool known = false;
     for (Intent i : {Intent::kBook, Intent::kQuestion, Intent::kLeaveMessage, Intent::kHuman, Intent::kEmergency,
                      Intent::kYes, Intent::kNo, Intent::kCorrection, Intent::kGoodbye, Intent::kDontKnow,
-                     Intent::kReschedule, Intent::kCancel}) {
+                     Intent::kReschedule, Intent::kCancel, Intent::kRepeat}) {
       if (name == IntentName(i)) {
         if (!u.has(i)) u.intents.push_back(i);
         known = true;

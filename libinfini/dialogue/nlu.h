@@ -61,6 +61,7 @@ struct Vehicle {
 enum class Intent {
   kNone, kBook, kQuestion, kLeaveMessage, kHuman, kEmergency, kYes, kNo, kCorrection,
   kGoodbye, kDontKnow, kReschedule, kCancel,
+  kRepeat,  // the whole turn asks to hear the agent again: "sorry, what?", "can you repeat that?"
 };
 const char* IntentName(Intent intent);
 

@@ -89,7 +89,8 @@ std::optional<std::string> SimulatedCaller::Reply(const std::vector<std::string>
         break;
       }
   if (key == "opening") {
-    if (!greeted_) {
+    // Asked again how the agent can help (a reprompt): people say it again.
+    if (!greeted_ || opening_repeats_++ < 2) {
       greeted_ = true;
       return says_first_;
     }

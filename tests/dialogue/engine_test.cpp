@@ -292,6 +292,39 @@ TEST_CASE("9 AM bookings on either side of the DST change land at the right UTC 
   }
 }
 
+TEST_CASE("'sorry, what?' gets the same words again: not a failed turn, not an answer") {
+  Call c("salon", "2026-12-08T12:30:00", "");
+  c.Say("Can I leave a message for Marco?");
+  const std::string asked = c.last;
+  REQUIRE(c.conv->expecting() == "message");
+  // Not taken as the message, and the same words come back.
+  CHECK(c.Say("Sorry, what?") == asked);
+  CHECK(c.conv->expecting() == "message");
+  CHECK(c.Say("Could you repeat that please?") == asked);
+  c.Say("Please move my Saturday appointment.");
+  CHECK(c.conv->expecting() == "name");
+  const std::string name_q = c.last;
+  CHECK(c.Say("pardon?") == name_q);
+  c.Say("Chris Martin");
+  c.Say("three zero three five five five one two one two");
+  REQUIRE(c.conv->outcome().voicemail);
+  CHECK(c.conv->outcome().voicemail->message == "Please move my Saturday appointment.");
+  CHECK(c.conv->outcome().voicemail->name == "Chris Martin");
+
+  // Repeats do not count toward the reprompt limit; a third in a row is taken as said.
+  Call r("salon", "2026-12-08T12:30:00");
+  const std::string greeting = r.last;
+  CHECK(r.Say("sorry?") == greeting);
+  CHECK(r.Say("what?") == greeting);
+  CHECK(r.Say("what?") != greeting);  // the third is an (unanswerable) question
+  Call n("salon", "2026-12-08T12:30:00");
+  n.Say("blorp zzzk");
+  n.Say("sorry, what?");
+  n.Say("pardon?");
+  CHECK(Has(n.Say("qwerty uiop"), "didn't catch"));  // the second failed turn, not the fourth
+  CHECK(n.conv->expecting() != "rescue");
+}
+
 TEST_CASE("voicemail without caller id asks for a number; hang-up mid-message keeps the message") {
   Call c("salon", "2026-12-08T12:30:00", "");
   c.Say("Can I leave a message for Marco?");
