@@ -246,6 +246,8 @@ TEST_CASE("a served call's confirmation SMS: Twilio (fake) failing -> kept queue
   CHECK(queued->front().call_id == row);
   CHECK(queued->front().to_phone == "+15125557788");
   CHECK(queued->front().error.find("HTTP 500") != std::string::npos);
-  for (const auto& u : *server->store().ListUsage(row)) CHECK(u.kind != "twilio/sms_segments");  // not billed
+  auto usage = server->store().ListUsage(row);  // (kept: a range-for over *temporary would dangle)
+  REQUIRE(usage.ok());
+  for (const auto& u : *usage) CHECK(u.kind != "twilio/sms_segments");  // not billed
   ::unsetenv("INFINI_TEST_TWILIO_TOKEN");
 }
