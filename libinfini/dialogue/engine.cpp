@@ -536,6 +536,10 @@ struct Conversation::Impl {
     dialogue::TurnSource source;
     auto u = dialogue::UnderstandTurn(text, Context(), biz, options.language_model, std::move(extra), &source);
     (source.by_model ? nlu_stats.model_turns : nlu_stats.rules_turns)++;
+    // The name asked again after a miss: take the first name words heard (the read-back lets the
+    // caller correct them) rather than lose the booking to a misheard surname.
+    if (expecting == "name" && failed_turns >= 1 && !u.name && u.intents.empty())
+      u.name = dialogue::ExtractLeadingName(text);
     if (!source.why_rules.empty()) {
       nlu_stats.model_failures++;
       nlu_stats.last_failure = source.why_rules;

@@ -566,6 +566,20 @@ std::optional<std::string> ExtractName(std::string_view text, bool expecting_nam
   return TitleCase(strip_possessive(name));
 }
 
+std::optional<std::string> ExtractLeadingName(std::string_view text) {
+  Words w = NormalizeWords(text);
+  if (w.empty() || w.size() > 5) return std::nullopt;
+  size_t i = 0;
+  while (i < w.size() && (w[i] == "it's" || w[i] == "its" || w[i] == "um" || w[i] == "uh" || w[i] == "i'm" ||
+                          w[i] == "im" || w[i] == "this" || w[i] == "is" || w[i] == "yes" || w[i] == "yeah")) {
+    ++i;
+  }
+  Words name;
+  while (i < w.size() && NameWord(w[i]) && name.size() < 3) name.push_back(w[i++]);
+  if (name.empty() || name.front().size() < 2) return std::nullopt;
+  return TitleCase(name);
+}
+
 std::optional<std::string> ExtractAddress(std::string_view text, bool expecting_address) {
   Words w = NormalizeWords(text);
   for (size_t i = 0; i < w.size(); ++i) {

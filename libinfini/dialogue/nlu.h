@@ -101,6 +101,9 @@ std::optional<TimeRequest> ExtractTime(std::string_view text, const LocalDateTim
 std::optional<std::string> ExtractPhone(std::string_view text, const std::string& caller_phone,
                                         const std::string& region = "1");
 std::optional<std::string> ExtractName(std::string_view text, bool expecting_name);
+// A name asked for again after a miss: the leading name words of a short answer even when
+// words follow that are not a name ("sam or to use" -> "Sam": the recognizer's "Ortiz").
+std::optional<std::string> ExtractLeadingName(std::string_view text);
 std::optional<std::string> ExtractAddress(std::string_view text, bool expecting_address);
 std::optional<std::string> ExtractService(std::string_view text, const std::vector<ServiceRef>& services);
 std::optional<Vehicle> ExtractVehicle(std::string_view text);

@@ -325,6 +325,28 @@ TEST_CASE("'sorry, what?' gets the same words again: not a failed turn, not an a
   CHECK(n.conv->expecting() != "rescue");
 }
 
+TEST_CASE("a name misheard twice: the second answer's first name words are taken, and read back") {
+  Call c("dental", "2026-12-08T10:00:00");
+  c.Say("I'm a new patient and I'd like an exam on Wednesday at 9:30 in the morning.");
+  REQUIRE(c.conv->expecting() == "name");
+  c.Say("sam or to use");  // strict: not a name
+  CHECK(c.conv->expecting() == "name");
+  c.Say("sam or to use");  // asked again: "Sam"
+  REQUIRE(c.conv->expecting() == "phone");
+  c.Say("five one two five five five seven seven eight eight");
+  REQUIRE(c.conv->expecting() == "confirm");
+  CHECK(Has(c.last, "for Sam,"));  // read back, so the caller can correct it
+  c.Say("yes");
+  c.Say("yes");
+  REQUIRE(c.conv->outcome().appointment);
+  CHECK(c.conv->outcome().appointment->name == "Sam");
+  // The first miss is still reprompted: one garbled answer is not taken as a name.
+  Call once("dental", "2026-12-08T10:00:00");
+  once.Say("I'm a new patient and I'd like an exam on Wednesday at 9:30 in the morning.");
+  once.Say("sam or to use");
+  CHECK(once.conv->expecting() == "name");
+}
+
 TEST_CASE("voicemail without caller id asks for a number; hang-up mid-message keeps the message") {
   Call c("salon", "2026-12-08T12:30:00", "");
   c.Say("Can I leave a message for Marco?");

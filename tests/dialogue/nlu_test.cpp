@@ -226,6 +226,14 @@ TEST_CASE("the caller's own number, and too few digits") {
   CHECK_FALSE(ExtractPhone("i need it for two people to five", ""));  // homophones outside a run
 }
 
+TEST_CASE("a name asked again: the leading name words of a short answer") {
+  CHECK(ExtractLeadingName("sam or to use") == std::optional<std::string>("Sam"));
+  CHECK(ExtractLeadingName("it's maria lopez ok") == std::optional<std::string>("Maria Lopez"));
+  CHECK_FALSE(ExtractLeadingName("the one on the left of the big store"));  // long: not a name answer
+  CHECK_FALSE(ExtractLeadingName("five five five"));
+  CHECK_FALSE(ExtractLeadingName(""));
+}
+
 TEST_CASE("names") {
   const std::tuple<const char*, bool, const char*> cases[] = {
       {"my name is John Smith", false, "John Smith"},
