@@ -56,7 +56,9 @@ std::string SimulatedCaller::WhatWasAsked(const std::vector<std::string>& agent_
   if (Any(q, {"one of those", "which one would you like", "would that work", "does that work", "work for you instead"}))
     return "alternative";
   if (Any(q, {"what should i change", "what would you like to change"})) return "correction";
-  if (Any(q, {"send a text", "text message", "text you", "send you a text"})) return "sms_consent";
+  // "... to confirm" too: over a phone line the caller's recognizer often loses "a text message"
+  // ("attack method") but keeps the question's end.
+  if (Any(q, {"send a text", "text message", "text you", "send you a text", "to confirm"})) return "sms_consent";
   if (Any(q, {"best time to call", "when should we call", "good time to call"})) return "best_time";
   if (Any(q, {"move it to another time, or cancel", "move it or cancel", "reschedule it or cancel"})) return "change_or_cancel";
   if (Any(q, {"cancel it?", "want to cancel", "like me to cancel"})) return "confirm_cancel";

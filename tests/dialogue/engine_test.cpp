@@ -194,6 +194,13 @@ TEST_CASE("the simulated caller reads only the agent's words") {
   CHECK(SimulatedCaller::WhatWasAsked({"Let me read that back: a haircut for Ana Lee, phone 303-555-1212. Is that right?"}) == "confirm");
   CHECK(SimulatedCaller::WhatWasAsked({"Is there anything else I can help you with?"}) == "anything_else");
   CHECK(SimulatedCaller::WhatWasAsked({"Lovely weather."}) == "");
+  // As its recognizer heard the SMS question over a phone line (a real transcript).
+  CHECK(SimulatedCaller::WhatWasAsked({"can i can attack method i'd like to five five five want you want it to confirm"}) ==
+        "sms_consent");
+  // Reprompted "how can I help": the opening again, twice, then the caller is lost.
+  SimulatedCaller opener("I need a cleaning.", {});
+  for (int i = 0; i < 3; ++i) CHECK(opener.Reply({"How can I help you today?"}) == std::optional<std::string>("I need a cleaning."));
+  CHECK(opener.Reply({"How can I help you today?"}) == std::optional<std::string>("Sorry, what?"));
   SimulatedCaller caller("Hi", {{"name", {"Ann"}}, {"confirm", {"No, I said Friday.", "Yes."}}});
   CHECK(caller.Reply({"Hello, how can I help?"}) == std::optional<std::string>("Hi"));
   CHECK(caller.Reply({"Your name?"}) == std::optional<std::string>("Ann"));
