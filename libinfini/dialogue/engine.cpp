@@ -131,6 +131,7 @@ struct Conversation::Impl {
   // (last_reply): "Sorry, what?" gets last_reply again.
   std::vector<std::string> reply_now, last_reply;
   int repeats = 0;  // consecutive repeat requests answered
+  int same_asks = 0;  // times in a row the same question was asked again
   std::string keys;                    // DTMF digits typed so far
   bool keypad_offered = false;
   NluStats nlu_stats;
@@ -311,7 +312,14 @@ struct Conversation::Impl {
     outcome.said.push_back(text);
     reply_now.push_back(text);
   }
-  void Ask(const std::string& text, const std::string& slot) {
+  void Ask(const std::string& text, const std::string& slot, bool resuming = false) {
+    // The same question over and over although every answer "moved" something (a time said
+    // again, but never the service it needs): a loop the reprompt count cannot see. Offer help.
+    if (!resuming && slot == expecting && text == last_question && slot != "rescue") {
+      if (++same_asks > std::max(2, biz.scheduling.max_reprompts)) return OfferRescue();
+    } else if (!resuming) {
+      same_asks = 0;
+    }
     Say(text);
     last_question = text;
     expecting = slot;
@@ -1319,6 +1327,15 @@ struct Conversation::Impl {
   }
 
   // ---- failures -----------------------------------------------------------------------
+  void OfferRescue() {
+    failed_turns = 0;
+    same_asks = 0;
+    phase = Phase::kRescue;
+    Ask(Prompt("rescue", "I'm sorry, I'm having trouble understanding. I can take a message, or connect "
+                         "you with a person. Which would you prefer?"),
+        "rescue");
+  }
+
   void Reprompt() {
     if (phase == Phase::kRescue) {
       // Still nothing after offering help: never loop; hand over to a person, or take a message.
@@ -1326,13 +1343,7 @@ struct Conversation::Impl {
       return Enter(Resolve("voicemail"));
     }
     ++failed_turns;
-    if (failed_turns > biz.scheduling.max_reprompts) {
-      failed_turns = 0;
-      phase = Phase::kRescue;
-      return Ask(Prompt("rescue", "I'm sorry, I'm having trouble understanding. I can take a message, or connect "
-                                  "you with a person. Which would you prefer?"),
-                 "rescue");
-    }
+    if (failed_turns > biz.scheduling.max_reprompts) return OfferRescue();
     std::string again = last_question.empty() ? Prompt("reprompt_open", "How can I help you today?") : last_question;
     // The second failure for the same question offers the keypad where keys can answer it.
     std::string hint = failed_turns >= 2 ? KeypadHint() : "";
@@ -1360,7 +1371,7 @@ struct Conversation::Impl {
   }
 
   // Re-asks whatever was in progress after an FAQ answer.
-  void Resume() { Ask(last_question, expecting); }
+  void Resume() { Ask(last_question, expecting, /*resuming=*/true); }
 
   // ---- a caller turn ------------------------------------------------------------------
   void OnText(std::string_view text) {

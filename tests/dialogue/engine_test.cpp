@@ -354,6 +354,17 @@ TEST_CASE("a name misheard twice: the second answer's first name words are taken
   CHECK(once.conv->expecting() == "name");
 }
 
+TEST_CASE("the same question asked again and again although each answer 'moves' something: help is offered") {
+  Call c("auto", "2026-12-08T09:00:00");
+  // A time every turn (so never a failed turn) but never a service the shop knows.
+  std::string said;
+  int asks = 0;
+  for (; asks < 10 && c.conv->expecting() != "rescue"; ++asks) said = c.Say("Can you check my widgets tomorrow at nine a m?");
+  CHECK(c.conv->expecting() == "rescue");
+  CHECK(asks <= 4);
+  CHECK(Has(said, "take a message"));
+}
+
 TEST_CASE("voicemail without caller id asks for a number; hang-up mid-message keeps the message") {
   Call c("salon", "2026-12-08T12:30:00", "");
   c.Say("Can I leave a message for Marco?");
