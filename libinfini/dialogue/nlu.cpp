@@ -641,9 +641,23 @@ std::optional<std::string> ExtractAddress(std::string_view text, bool expecting_
   return std::nullopt;
 }
 
+// The service whose name, id or synonym is the longest phrase in `w` (singular words).
+static std::optional<std::string> BestService(const Words& w, const std::vector<ServiceRef>& services);
+
 std::optional<std::string> ExtractService(std::string_view text, const std::vector<ServiceRef>& services) {
   Words w = JoinLetters(NormalizeWords(text));
   for (auto& word : w) word = Singular(word);
+  auto found = BestService(w, services);
+  if (found) return found;
+  // A recognizer writes the homophone ("check my breaks"): tried only when nothing matched as heard.
+  static const std::map<std::string, std::string> kHomophones = {{"break", "brake"}, {"tyre", "tire"}};
+  bool changed = false;
+  for (auto& word : w)
+    if (auto h = kHomophones.find(word); h != kHomophones.end()) word = h->second, changed = true;
+  return changed ? BestService(w, services) : std::nullopt;
+}
+
+static std::optional<std::string> BestService(const Words& w, const std::vector<ServiceRef>& services) {
   std::string p = Padded(w);
   std::optional<std::string> best;
   size_t best_len = 0;

@@ -324,6 +324,13 @@ TEST_CASE("services by name and synonym, longest match wins") {
   }
   CHECK_FALSE(ExtractService("I want to leave a message", Hvac()));
   CHECK_FALSE(ExtractService("", Hvac()));
+  // As pocketsphinx wrote "Can you check my brakes" over a phone line; a homophone only when
+  // nothing matched as heard.
+  const std::vector<ServiceRef> shop = {{"brakes", "Brake inspection", {"brake", "brakes"}},
+                                        {"oil_change", "Oil change", {"oil"}}};
+  CHECK(ExtractService("can you check my breaks tomorrow at nine a m", shop) == std::optional<std::string>("brakes"));
+  CHECK(ExtractService("on my lunch break, an oil change please", shop) == std::optional<std::string>("oil_change"));
+  CHECK_FALSE(ExtractService("give me a break", Hvac()));
 }
 
 TEST_CASE("staff preference") {
