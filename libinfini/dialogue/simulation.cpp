@@ -90,12 +90,15 @@ std::optional<std::string> SimulatedCaller::Reply(const std::vector<std::string>
         key = "keypad";
         break;
       }
+  // The first thing after any greeting is what the caller called about, whether or not its
+  // ears made out "how can I help" (over audio they often do not).
+  if (!greeted_ && key != "keypad") {
+    greeted_ = true;
+    return says_first_;
+  }
   if (key == "opening") {
     // Asked again how the agent can help (a reprompt): people say it again.
-    if (!greeted_ || opening_repeats_++ < 2) {
-      greeted_ = true;
-      return says_first_;
-    }
+    if (opening_repeats_++ < 2) return says_first_;
     key = "";
   }
   greeted_ = true;

@@ -201,6 +201,10 @@ TEST_CASE("the simulated caller reads only the agent's words") {
   SimulatedCaller opener("I need a cleaning.", {});
   for (int i = 0; i < 3; ++i) CHECK(opener.Reply({"How can I help you today?"}) == std::optional<std::string>("I need a cleaning."));
   CHECK(opener.Reply({"How can I help you today?"}) == std::optional<std::string>("Sorry, what?"));
+  // A greeting its ears garbled (a real transcript of "How may I help you?"): it still opens.
+  SimulatedCaller garbled("I need a cleaning.", {});
+  CHECK(garbled.Reply({"hello p every stride smell dental can a i help you"}) ==
+        std::optional<std::string>("I need a cleaning."));
   SimulatedCaller caller("Hi", {{"name", {"Ann"}}, {"confirm", {"No, I said Friday.", "Yes."}}});
   CHECK(caller.Reply({"Hello, how can I help?"}) == std::optional<std::string>("Hi"));
   CHECK(caller.Reply({"Your name?"}) == std::optional<std::string>("Ann"));
