@@ -15,14 +15,24 @@
 
 namespace infini {
 
-std::optional<CallOutcome> CallOutcomeFromStore(Store& store, const std::string& provider_call_id) {
+namespace {
+
+// The call row whose provider id (Twilio CallSid) or row id is `provider_call_id`.
+std::optional<CallRecord> FindCall(Store& store, const std::string& provider_call_id) {
   CallFilter filter;
   filter.limit = 1000;
   auto calls = store.ListCalls(filter);
   if (!calls.ok()) return std::nullopt;
-  const CallRecord* call = nullptr;
+  std::optional<CallRecord> found;
   for (const auto& c : *calls)
-    if (c.provider_call_id == provider_call_id || std::to_string(c.id) == provider_call_id) call = &c;
+    if (c.provider_call_id == provider_call_id || std::to_string(c.id) == provider_call_id) found = c;
+  return found;
+}
+
+}  // namespace
+
+std::optional<CallOutcome> CallOutcomeFromStore(Store& store, const std::string& provider_call_id) {
+  const std::optional<CallRecord> call = FindCall(store, provider_call_id);
   if (!call || call->ended_utc == 0) return std::nullopt;
   CallOutcome o;
   o.outcome = call->outcome.empty() ? "abandoned" : call->outcome;
@@ -55,23 +65,17 @@ namespace {
 // The caller turns' stage times of the call `provider_call_id` as the host stored them.
 std::vector<TurnTimings> HostTurnTimings(Store& store, const std::string& provider_call_id) {
   std::vector<TurnTimings> out;
-  CallFilter filter;
-  filter.limit = 1000;
-  auto calls = store.ListCalls(filter);
-  if (!calls.ok()) return out;
-  for (const auto& c : *calls) {
-    if (c.provider_call_id != provider_call_id && std::to_string(c.id) != provider_call_id) continue;
-    auto turns = store.ListTurns(c.id);
-    if (!turns.ok()) return out;
-    for (const auto& t : *turns) {
-      if (t.speaker != "caller" || !t.caller_speech_end_ms) continue;
-      auto ms = [](const std::optional<int64_t>& v) { return v ? static_cast<double>(*v) : 0.0; };
-      out.push_back(TurnTimings{.caller_text = t.text, .agent_text = {}, .speech_end_ms = ms(t.caller_speech_end_ms),
-                                .asr_final_ms = ms(t.asr_final_ms), .decision_ms = ms(t.decision_ms),
-                                .tts_first_audio_ms = ms(t.tts_first_audio_ms),
-                                .first_frame_out_ms = ms(t.first_frame_out_ms)});
-    }
-    break;
+  const std::optional<CallRecord> call = FindCall(store, provider_call_id);
+  if (!call) return out;
+  auto turns = store.ListTurns(call->id);
+  if (!turns.ok()) return out;
+  for (const auto& t : *turns) {
+    if (t.speaker != "caller" || !t.caller_speech_end_ms) continue;
+    auto ms = [](const std::optional<int64_t>& v) { return v ? static_cast<double>(*v) : 0.0; };
+    out.push_back(TurnTimings{.caller_text = t.text, .agent_text = {}, .speech_end_ms = ms(t.caller_speech_end_ms),
+                              .asr_final_ms = ms(t.asr_final_ms), .decision_ms = ms(t.decision_ms),
+                              .tts_first_audio_ms = ms(t.tts_first_audio_ms),
+                              .first_frame_out_ms = ms(t.first_frame_out_ms)});
   }
   return out;
 }

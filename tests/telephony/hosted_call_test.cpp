@@ -69,6 +69,13 @@ TEST_CASE("a Twilio Media Streams call to the in-process host: webhook, stream, 
   CHECK(r->marks_echoed >= 1);
   CHECK(r->frames_sent > 100);
   CHECK_FALSE(r->turns.empty());
+  // Twilio carries no host timings: they come from the host's store, ordered stage by stage.
+  REQUIRE_FALSE(r->host_turns.empty());
+  for (const auto& t : r->host_turns) {
+    CHECK(t.asr_final_ms >= t.speech_end_ms);
+    CHECK(t.decision_ms >= t.asr_final_ms);
+    if (t.first_frame_out_ms > 0) CHECK(t.first_frame_out_ms >= t.decision_ms);
+  }
   MESSAGE("twilio call outcome: " << r->outcome.outcome);
 }
 
