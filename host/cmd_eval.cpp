@@ -99,6 +99,23 @@ double Pct(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
 }
 
+// The spoken call as both sides understood it: what the caller's recognizer made of each agent
+// reply, the line the caller spoke, and what the host's recognizer heard of it (from its store).
+void PrintSpokenTranscript(const infini::RemoteCallResult& r) {
+  std::printf("    agent (as the caller heard it): \"%s\"\n", r.greeting_heard.c_str());
+  const bool paired = r.host_turns.size() == r.turns.size();
+  for (size_t i = 0; i < r.turns.size(); ++i) {
+    std::printf("    caller said:  \"%s\"\n", r.turns[i].caller_said.c_str());
+    if (paired) std::printf("      host heard: \"%s\"\n", r.host_turns[i].caller_text.c_str());
+    std::printf("    agent (as the caller heard it): \"%s\"\n", r.turns[i].agent_heard.c_str());
+  }
+  if (!paired && !r.host_turns.empty()) {
+    std::printf("    (the host counted %zu caller turns, the caller %zu) the host heard:\n", r.host_turns.size(),
+                r.turns.size());
+    for (const auto& t : r.host_turns) std::printf("      \"%s\"\n", t.caller_text.c_str());
+  }
+}
+
 // Every scenario through real audio: a host per scenario in this process (its clock and
 // calendar from the scenario), or the host at --url; up to --concurrency calls at once.
 int RunAudioEval(const EvalFlags& f, const std::vector<std::filesystem::path>& files, const std::string& businesses) {
@@ -154,6 +171,7 @@ int RunAudioEval(const EvalFlags& f, const std::vector<std::filesystem::path>& f
         std::printf("%-48s %-6s %-12s %-17s %s\n", r->name.c_str(), r->passed ? "pass" : "FAIL",
                     r->outcome_known ? r->outcome.outcome.c_str() : "?",
                     r->outcome.appointment ? r->outcome.appointment->start.c_str() : "-", why.c_str());
+        if (f.verbose || (!r->passed && files.size() == 1)) PrintSpokenTranscript(*r);
       }
       std::fflush(stdout);
       results[i] = std::move(r);

@@ -570,8 +570,11 @@ std::optional<std::string> ExtractLeadingName(std::string_view text) {
   Words w = NormalizeWords(text);
   if (w.empty() || w.size() > 5) return std::nullopt;
   size_t i = 0;
+  // Fillers, and the articles a recognizer puts in place of a first name it lost ("Ada Moss"
+  // over a phone line: "a the moss"): the surname that survives is still worth reading back.
   while (i < w.size() && (w[i] == "it's" || w[i] == "its" || w[i] == "um" || w[i] == "uh" || w[i] == "i'm" ||
-                          w[i] == "im" || w[i] == "this" || w[i] == "is" || w[i] == "yes" || w[i] == "yeah")) {
+                          w[i] == "im" || w[i] == "this" || w[i] == "is" || w[i] == "yes" || w[i] == "yeah" ||
+                          w[i] == "a" || w[i] == "an" || w[i] == "the" || w[i] == "and")) {
     ++i;
   }
   Words name;

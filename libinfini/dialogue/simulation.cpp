@@ -63,8 +63,10 @@ std::string SimulatedCaller::WhatWasAsked(const std::vector<std::string>& agent_
   if (Any(q, {"move it to another time, or cancel", "move it or cancel", "reschedule it or cancel"})) return "change_or_cancel";
   if (Any(q, {"cancel it?", "want to cancel", "like me to cancel"})) return "confirm_cancel";
   if (Any(q, {"which one is it", "which appointment"})) return "which_appointment";
+  // "... like to leave" too: over a phone line "What message would you like to leave?" came
+  // through as "at the new like to leave".
   if (Any(q, {"message would you like", "your message", "what would you like to say", "what's the message",
-              "what is the message"}))
+              "what is the message", "like to leave"}))
     return "message";
   if (Any(q, {"take a message, or connect", "which would you prefer"})) return "rescue";
   if (Any(q, {"your name", "who am i speaking", "name, please", "name please"})) return "name";

@@ -197,6 +197,8 @@ TEST_CASE("the simulated caller reads only the agent's words") {
   // As its recognizer heard the SMS question over a phone line (a real transcript).
   CHECK(SimulatedCaller::WhatWasAsked({"can i can attack method i'd like to five five five want you want it to confirm"}) ==
         "sms_consent");
+  // The voicemail question as heard over a phone line (a real transcript).
+  CHECK(SimulatedCaller::WhatWasAsked({"i can take him at the end but at the new like to leave"}) == "message");
   // Reprompted "how can I help": the opening again, twice, then the caller is lost.
   SimulatedCaller opener("I need a cleaning.", {});
   for (int i = 0; i < 3; ++i) CHECK(opener.Reply({"How can I help you today?"}) == std::optional<std::string>("I need a cleaning."));

@@ -229,6 +229,8 @@ TEST_CASE("the caller's own number, and too few digits") {
 TEST_CASE("a name asked again: the leading name words of a short answer") {
   CHECK(ExtractLeadingName("sam or to use") == std::optional<std::string>("Sam"));
   CHECK(ExtractLeadingName("it's maria lopez ok") == std::optional<std::string>("Maria Lopez"));
+  CHECK(ExtractLeadingName("a the moss") == std::optional<std::string>("Moss"));  // "Ada Moss", first name lost
+  CHECK_FALSE(ExtractLeadingName("a the"));
   CHECK_FALSE(ExtractLeadingName("the one on the left of the big store"));  // long: not a name answer
   CHECK_FALSE(ExtractLeadingName("five five five"));
   CHECK_FALSE(ExtractLeadingName(""));
