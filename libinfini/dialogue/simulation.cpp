@@ -119,6 +119,7 @@ std::optional<std::string> SimulatedCaller::Reply(const std::vector<std::string>
     if (key == "phone") return std::string("The number I'm calling from.");
     if (key == "staff_preference") return std::string("No preference, anyone is fine.");
     if (key == "rescue") return std::string("Just take a message, please.");
+    if (key == "message") return says_first_ + " Please call me back.";  // what they called about
     if (key == "sms_consent") return std::string("Yes, please.");
     if (key == "best_time") return std::string("Any time is fine.");
   }

@@ -199,6 +199,11 @@ TEST_CASE("the simulated caller reads only the agent's words") {
         "sms_consent");
   // The voicemail question as heard over a phone line (a real transcript).
   CHECK(SimulatedCaller::WhatWasAsked({"i can take him at the end but at the new like to leave"}) == "message");
+  // Asked for a message the scenario did not script: what they called about, and a call back.
+  SimulatedCaller leaves("I need a cleaning.", {});
+  (void)leaves.Reply({"Thanks for calling. How can I help you?"});
+  CHECK(leaves.Reply({"I can take a message. What message would you like to leave?"}) ==
+        std::optional<std::string>("I need a cleaning. Please call me back."));
   // Reprompted "how can I help": the opening again, twice, then the caller is lost.
   SimulatedCaller opener("I need a cleaning.", {});
   for (int i = 0; i < 3; ++i) CHECK(opener.Reply({"How can I help you today?"}) == std::optional<std::string>("I need a cleaning."));
