@@ -502,7 +502,10 @@ struct Conversation::Impl {
       set(booking.vehicle, vv);
     }
     set(booking.staff, u.staff);
-    if (u.time && !u.time->empty()) {
+    if (u.time && !u.time->empty() && TimeOutOfTurn(raw)) {
+      INFINI_LOG(kInfo, "call {}: '{}' names a time while the agent asked for the {} of an agreed slot; "
+                 "kept the agreed time (no change asked for)", options.call_id, std::string(raw), expecting);
+    } else if (u.time && !u.time->empty()) {
       const auto& t = *u.time;
       if (t.date) {
         LocalMinute day = dialogue::MakeLocalMinute(t.date->year, t.date->month, t.date->day, 0, 0);
@@ -527,6 +530,20 @@ struct Conversation::Impl {
     if (booking.service != old_service || booking.staff != old_staff || (u.time && !u.time->empty()))
       booking.held.reset();
     return learned;
+  }
+
+  // A time heard in the answer to a contact question once a slot is agreed, with nothing asking
+  // for a change: over a phone line "Sarah Johnson" came through as "storage on Sunday", and
+  // each name attempt moved the booking a day on. A caller who wants another time says so
+  // ("actually", "instead", "can we do ...") and is heard.
+  bool TimeOutOfTurn(std::string_view raw) const {
+    static const std::set<std::string> kContactSlots = {"name", "phone", "address", "vehicle", "staff_preference"};
+    if (!booking.held || !kContactSlots.count(expecting)) return false;
+    for (const char* cue : {"instead", "actually", "change", "move", "how about", "what about", "rather", "can we",
+                            "could we", "can you", "could you", "make it", "switch", "prefer", "different", "earlier",
+                            "later", "not ", "i said", "i meant"})
+      if (Contains(raw, cue)) return false;
+    return true;
   }
 
   // Urgency words ("no heat", "water everywhere", "severe pain") raise the call's urgency.

@@ -103,6 +103,38 @@ TEST_CASE("a taken slot gets concrete alternatives; the caller picks one") {
   CHECK(c.conv->expecting() == "name");
 }
 
+TEST_CASE("a time heard in the answer to the name question keeps the agreed slot unless a change is asked for") {
+  Call c("auto", "2026-12-08T09:05:00");
+  for (const char* bay : {"Bay 1", "Bay 2", "Bay 3"}) {
+    Appointment a;
+    a.id = std::string("x") + bay;
+    a.business_id = "auto";
+    a.service_id = "diagnostic";
+    a.resource = bay;
+    a.start_utc = LocalTimeToUtc("2026-12-09T07:30", c.biz.timezone).value();
+    a.end_utc = a.start_utc + 3 * 3600;
+    REQUIRE(c.calendar.Book(a).ok());
+  }
+  c.Say("My brakes are squeaking, can you look at them tomorrow at eight?");
+  REQUIRE(c.conv->expecting() == "alternative");
+  c.Say("The first one is fine.");
+  REQUIRE(c.conv->expecting() == "name");
+  // "Sarah Johnson" as a phone line's recognizer heard it: not a request for Sunday.
+  std::string said = c.Say("storage on sunday");
+  CHECK(c.conv->expecting() == "name");
+  CHECK_FALSE(Has(said, "closed on Sunday"));
+  c.Say("Sarah Johnson");
+  CHECK(c.conv->expecting() == "phone");
+  // Asked for a change, it is one.
+  c.Say("Actually, can we do Thursday at ten instead?");
+  c.Say("six one seven five five five nine nine zero zero");
+  for (int i = 0; i < 4 && c.conv->expecting() != "confirm"; ++i) c.Say("Toyota Camry");
+  REQUIRE(c.conv->expecting() == "confirm");
+  c.Say("Yes, that's right.");
+  REQUIRE(c.conv->outcome().appointment);
+  CHECK(c.conv->outcome().appointment->start.substr(0, 10) == "2026-12-10");
+}
+
 TEST_CASE("closed day: says so and offers open days; refusing everything takes a message") {
   Call c("dental", "2026-12-08T10:00:00");
   std::string said = c.Say("Can I come in this Saturday for a new patient exam?");
