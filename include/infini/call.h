@@ -31,6 +31,7 @@ namespace infini {
 
 struct VoiceCallOptions {
   int sample_rate = 16000;        // of inbound and outbound frames (native wideband)
+  int source_rate = 0;            // the caller's audio band if lower (8000: a phone line upsampled); 0: sample_rate
   std::string agent_voice = "slt";
   VadOptions vad;
   TurnOptions turn;

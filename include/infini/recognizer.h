@@ -49,6 +49,11 @@ struct RecognizerHints {
 
 struct RecognizerOptions {
   int sample_rate = 16000;  // of the frames passed to Push; 8000 (telephone) and 16000 (wideband)
+  // The audio's real band when it was resampled before Push: 8000 for telephone audio handed
+  // over at 16 kHz (a Twilio call on a wideband pipeline). 0: as sample_rate. A recognizer that
+  // adapts to the channel keeps telephone and wideband calls apart by it (pocketsphinx: its own
+  // decoder pool and channel estimate).
+  int source_rate = 0;
   std::string language = "en-US";
   bool partials = true;     // deliver partial hypotheses while the caller speaks
   RecognizerHints hints;

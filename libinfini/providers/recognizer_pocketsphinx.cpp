@@ -495,7 +495,7 @@ class PocketsphinxRecognizer : public Recognizer {
           "pocketsphinx: sample_rate {} Hz not supported (use 16000, or 8000 for telephone audio)",
           options.sample_rate));
     ModelFiles files = wide_;
-    files.input_rate = options.sample_rate;
+    files.input_rate = options.source_rate > 0 ? std::min(options.source_rate, options.sample_rate) : options.sample_rate;
     std::unique_ptr<Resampler> upsampler;
     if (options.sample_rate == 8000) {
       if (telephone_ == "native") {

@@ -458,6 +458,7 @@ void CallSession::OnStart(const CallStart& s) {
   conversation_ = std::make_unique<Conversation>(*s.business, store.calendar(), messenger_.get(), co);
   VoiceCallOptions vo = o.call;
   vo.sample_rate = s.pipeline_rate;
+  if (s.wire_rate < s.pipeline_rate) vo.source_rate = s.wire_rate;  // a phone line: telephone channel
   vo.usage = &meter_;
   if (!s.business->voice.empty()) vo.agent_voice = s.business->voice;
   auto sink = [this](AudioFrame f) { AgentFrame(std::move(f)); };

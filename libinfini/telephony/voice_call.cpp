@@ -47,6 +47,7 @@ class VoiceCallImpl final : public VoiceCall {
   Status Init(Recognizer& recognizer) {
     RecognizerOptions ro;
     ro.sample_rate = options_.sample_rate;
+    ro.source_rate = options_.source_rate;
     ro.partials = false;
     ro.usage = options_.usage;
     if (options_.bias_recognizer) ro.hints.phrases = BusinessPhrases(business_);
