@@ -24,13 +24,17 @@ class PyVoiceCall {
 void BindCall(py::module_& m) {
   py::class_<VoiceCallOptions>(m, "VoiceCallOptions")
       .def(py::init([](int sample_rate, std::string agent_voice, VadOptions vad, TurnOptions turn, int preroll_ms,
-                       bool bias_recognizer) {
-             return VoiceCallOptions{sample_rate, std::move(agent_voice), vad, turn, preroll_ms, bias_recognizer};
+                       bool bias_recognizer, int source_rate) {
+             return VoiceCallOptions{.sample_rate = sample_rate, .source_rate = source_rate,
+                                     .agent_voice = std::move(agent_voice), .vad = vad, .turn = turn,
+                                     .preroll_ms = preroll_ms, .bias_recognizer = bias_recognizer};
            }), py::arg("sample_rate") = VoiceCallOptions{}.sample_rate,
            py::arg("agent_voice") = VoiceCallOptions{}.agent_voice, py::arg("vad") = VadOptions{},
            py::arg("turn") = TurnOptions{}, py::arg("preroll_ms") = VoiceCallOptions{}.preroll_ms,
-           py::arg("bias_recognizer") = VoiceCallOptions{}.bias_recognizer)
+           py::arg("bias_recognizer") = VoiceCallOptions{}.bias_recognizer, py::arg("source_rate") = 0)
       .def_readwrite("sample_rate", &VoiceCallOptions::sample_rate)
+      .def_readwrite("source_rate", &VoiceCallOptions::source_rate,
+                     "the caller's audio band if lower than sample_rate (8000: a phone line upsampled); 0: sample_rate")
       .def_readwrite("agent_voice", &VoiceCallOptions::agent_voice)
       .def_readwrite("vad", &VoiceCallOptions::vad)
       .def_readwrite("turn", &VoiceCallOptions::turn)

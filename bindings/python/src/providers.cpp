@@ -327,11 +327,14 @@ void BindProviders(py::module_& m) {
       .def_readwrite("phrases", &RecognizerHints::phrases)
       .def_readwrite("jsgf", &RecognizerHints::jsgf);
   py::class_<RecognizerOptions>(m, "RecognizerOptions")
-      .def(py::init([](int sample_rate, std::string language, bool partials, RecognizerHints hints) {
-             return RecognizerOptions{sample_rate, std::move(language), partials, std::move(hints)};
+      .def(py::init([](int sample_rate, std::string language, bool partials, RecognizerHints hints, int source_rate) {
+             return RecognizerOptions{.sample_rate = sample_rate, .source_rate = source_rate,
+                                      .language = std::move(language), .partials = partials, .hints = std::move(hints)};
            }), py::arg("sample_rate") = 16000, py::arg("language") = "en-US", py::arg("partials") = true,
-           py::arg("hints") = RecognizerHints{})
+           py::arg("hints") = RecognizerHints{}, py::arg("source_rate") = 0)
       .def_readwrite("sample_rate", &RecognizerOptions::sample_rate)
+      .def_readwrite("source_rate", &RecognizerOptions::source_rate,
+                     "the audio's real band when it was resampled before push (8000: telephone audio at 16 kHz); 0: sample_rate")
       .def_readwrite("language", &RecognizerOptions::language)
       .def_readwrite("partials", &RecognizerOptions::partials)
       .def_readwrite("hints", &RecognizerOptions::hints);
