@@ -1379,10 +1379,20 @@ struct Conversation::Impl {
   std::optional<std::string> MatchedFaq(const dialogue::Understanding& u, std::string_view text) {
     bool question = u.has(Intent::kQuestion) || (text.find('?') != std::string_view::npos && !u.has(Intent::kBook));
     if (!question) return std::nullopt;
-    // "Can I get an oil change this Saturday?" is a booking, not a price question.
-    bool booking_words = u.has(Intent::kBook) || (u.time && !u.time->empty()) || u.name || u.phone;
-    if (booking_words) return std::nullopt;
+    // "Can I get an oil change this Saturday?" is a booking, not a price question; "How much is
+    // an oil change?", "Are you open Saturday?" and "Do you take Aetna insurance?" (over a phone
+    // line: "do you take at two insurance") name a service or a time and are still questions.
+    const bool booking = u.asks_to_book || (u.has(Intent::kBook) && !u.has(Intent::kQuestion)) || u.name || u.phone;
+    if (booking) return std::nullopt;
     const FaqEntry* f = MatchFaq(u.faq_query.empty() ? std::string(text) : u.faq_query + " " + std::string(text));
+    // The price of a service the caller named, from its config, unless an FAQ answer is about it.
+    const Service* s = u.service_id ? biz.FindService(*u.service_id) : nullptr;
+    if (s && !s->price.empty() && (Contains(text, "how much") || Contains(text, "price") || Contains(text, "cost")) &&
+        !(f && Contains(f->question + " " + f->answer, Lower(s->name)))) {
+      std::string service = dialogue::WithArticle(dialogue::LowerFirst(s->name));
+      service[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(service[0])));
+      return Fill(Prompt("service_price", "{service} is {price}."), {{"service", service}, {"price", s->price}});
+    }
     if (!f) return std::nullopt;
     return f->answer;
   }
@@ -1447,6 +1457,9 @@ struct Conversation::Impl {
       if (auto answer = MatchedFaq(u, text)) {
         failed_turns = 0;
         answered_faq = true;
+        // "How much is a tire rotation?" then "Yes, Saturday at ten": the service is known.
+        if (phase == Phase::kMenu && u.service_id && !booking.service && biz.FindService(*u.service_id))
+          booking.service = u.service_id;
         if (phase == Phase::kMenu && Has("question")) {
           faq_answer = *answer;
           return Fire("question");

@@ -786,6 +786,13 @@ Understanding Understand(std::string_view utterance, const NluContext& ctx) {
 
   u.phone = ExtractPhone(utterance, ctx.caller_phone, ctx.default_region);
   u.time = ExtractTime(utterance, ctx.now);
+  // pocketsphinx hears "Thursday at three" as "first day at three" (flite's voice, both
+  // transports): tried only when no day was heard.
+  if ((!u.time || !u.time->date) && HasAny(p, "first day at")) {
+    std::string fixed = p;
+    fixed.replace(fixed.find(" first day at "), 14, " thursday at ");
+    if (auto t = ExtractTime(fixed, ctx.now); t && t->date) u.time = t;
+  }
   u.service_id = ExtractService(utterance, ctx.services);
   u.staff = ExtractStaff(utterance, ctx.staff);
   u.vehicle = ExtractVehicle(utterance);
@@ -891,6 +898,7 @@ Understanding Understand(std::string_view utterance, const NluContext& ctx) {
              "no clue", "can't remember")) {
     add(Intent::kDontKnow);
   }
+  u.asks_to_book = booking_words;
   if (booking_words || slot_request || (u.time && u.time->asap)) add(Intent::kBook);
   if (u.faq_query.empty()) u.faq_query = Join(w);
   if (IsRepeatRequest(w)) u.intents.insert(u.intents.begin(), Intent::kRepeat);  // strongest: nothing else was said

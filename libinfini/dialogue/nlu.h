@@ -78,6 +78,7 @@ struct Understanding {
   std::optional<int> choice;              // "the first one" -> 0, "the second" -> 1 (offered options)
   std::vector<std::string> urgency_words; // "no heat", "water everywhere", "severe pain", ...
   std::string faq_query;                  // normalized text, for FAQ matching
+  bool asks_to_book = false;              // booking words ("book", "I'd like", "can I get"), not just a day or service
   bool has(Intent i) const;
 };
 

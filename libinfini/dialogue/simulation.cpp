@@ -60,9 +60,9 @@ std::string SimulatedCaller::WhatWasAsked(const std::vector<std::string>& agent_
   // ("attack method") but keeps the question's end.
   if (Any(q, {"send a text", "text message", "text you", "send you a text", "to confirm"})) return "sms_consent";
   if (Any(q, {"best time to call", "when should we call", "good time to call"})) return "best_time";
-  if (Any(q, {"move it to another time, or cancel", "move it or cancel", "reschedule it or cancel"})) return "change_or_cancel";
+  if (Any(q, {"move it to another time", "move it or cancel", "reschedule it or cancel"})) return "change_or_cancel";
   if (Any(q, {"cancel it?", "want to cancel", "like me to cancel"})) return "confirm_cancel";
-  if (Any(q, {"which one is it", "which appointment"})) return "which_appointment";
+  if (Any(q, {"which one is", "which appointment"})) return "which_appointment";
   // "... like to leave" too: over a phone line "What message would you like to leave?" came
   // through as "at the new like to leave".
   if (Any(q, {"message would you like", "your message", "what would you like to say", "what's the message",
@@ -73,12 +73,17 @@ std::string SimulatedCaller::WhatWasAsked(const std::vector<std::string>& agent_
   if (Any(q, {"phone", "number to reach", "best number", "call you back", "reach you"})) return "phone";
   if (Any(q, {"address", "where do you need", "where is the"})) return "address";
   if (Any(q, {"make and model", "vehicle", "what car", "which car"})) return "vehicle";
-  if (Any(q, {"preference for who", "who would you like", "anyone fine", "which stylist", "prefer to see"}))
+  // Over audio its ears made "a preference for who you see, Ana, Marco or Jess, or is anyone
+  // fine" into "a preference for me is he on a park or just or is anyone find".
+  if (Any(q, {"preference for who", "who would you like", "anyone fine", "which stylist", "prefer to see",
+              "have a preference", "anyone find", "or is anyone"}))
     return "staff_preference";
   if (Any(q, {"what can we help", "what service", "which service", "we offer", "what do you need done", "is that for"}))
     return "service";
   if (Any(q, {"what day", "what time", "which day", "when would you like", "when works"})) return "time";
-  if (Any(q, {"how can i help", "how may i help", "what can i do for you", "how can we help"})) return "opening";
+  // "... i help you": its ears made "How may I help you?" into "can a i help you".
+  if (Any(q, {"how can i help", "how may i help", "what can i do for you", "how can we help", "i help you"}))
+    return "opening";
   return "";
 }
 
@@ -114,6 +119,8 @@ std::optional<std::string> SimulatedCaller::Reply(const std::vector<std::string>
     // What most people would say when the scenario does not say otherwise.
     if (key == "service") return says_first_;  // asked what they need: they say it again
     if (key == "confirm") return std::string("Yes.");
+    // Offered other times it did not ask for (the agent misheard the day): it says what it wants again.
+    if (key == "alternative") return answers_.count("time") && !answers_["time"].empty() ? answers_["time"].back() : says_first_;
     if (key == "anything_else") return std::string("No, that's all. Thanks, bye.");
     if (key == "correction" && answers_.count("time") && !answers_["time"].empty()) return answers_["time"].back();
     if (key == "phone") return std::string("The number I'm calling from.");

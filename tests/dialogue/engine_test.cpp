@@ -172,6 +172,30 @@ TEST_CASE("FAQ answered from config, then the flow resumes") {
   CHECK(c.conv->expecting() == "time");  // back to the question it was asking
 }
 
+TEST_CASE("questions that name a service or a day are answered, bookings are not taken for questions") {
+  {
+    Call c("auto", "2026-12-08T10:00:00");
+    CHECK(Has(c.Say("Are you open on Saturday?"), "Saturday 8 AM to noon"));
+    CHECK(Has(c.Say("How much is an oil change?"), "49 dollars"));
+    // Not in the FAQ: the service's own price from the config.
+    CHECK(Has(c.Say("How much is a tire rotation?"), "A tire rotation is 35 dollars."));
+    // And then booking it needs only the time.
+    c.Say("Great, can I book it for Saturday at ten?");
+    CHECK(c.conv->expecting() == "name");
+  }
+  {
+    Call c("auto", "2026-12-08T10:00:00");
+    std::string said = c.Say("Can I get an oil change this Saturday?");
+    CHECK_FALSE(Has(said, "49 dollars"));
+    CHECK(c.conv->expecting() == "time");
+  }
+  {
+    Call c("dental", "2026-12-08T10:00:00");
+    // "Do you take Aetna insurance?" as a phone line's recognizer heard it ("at two": a time).
+    CHECK(Has(c.Say("do you take at two insurance"), "Aetna"));
+  }
+}
+
 TEST_CASE("silence and nonsense are reprompted up to a limit, then a message or a person is offered") {
   Call c("salon", "2026-12-08T12:30:00");
   int turns = 0;
@@ -229,6 +253,12 @@ TEST_CASE("the simulated caller reads only the agent's words") {
   // As its recognizer heard the SMS question over a phone line (a real transcript).
   CHECK(SimulatedCaller::WhatWasAsked({"can i can attack method i'd like to five five five want you want it to confirm"}) ==
         "sms_consent");
+  // The staff, which-appointment and move-or-cancel questions as its ears heard them (real transcripts).
+  CHECK(SimulatedCaller::WhatWasAsked({"do you have a preference for me is he on a park or just or is anyone find"}) ==
+        "staff_preference");
+  CHECK(SimulatedCaller::WhatWasAsked({"i see new appointment for this number your hair cut on thursday for me and rossi which one is a"}) ==
+        "which_appointment");
+  CHECK(SimulatedCaller::WhatWasAsked({"would you like to move it to another time are cancel it"}) == "change_or_cancel");
   // The voicemail question as heard over a phone line (a real transcript).
   CHECK(SimulatedCaller::WhatWasAsked({"i can take him at the end but at the new like to leave"}) == "message");
   // Asked for a message the scenario did not script: what they called about, and a call back.

@@ -226,6 +226,16 @@ TEST_CASE("the caller's own number, and too few digits") {
   CHECK_FALSE(ExtractPhone("i need it for two people to five", ""));  // homophones outside a run
 }
 
+TEST_CASE("'first day at' is Thursday when no day was heard") {
+  NluContext ctx;
+  ctx.now = kTuesday;
+  auto u = Understand("i'd like teeth whitening mom first day at five thirty p m", ctx);
+  REQUIRE(u.time);
+  REQUIRE(u.time->date);
+  CHECK(u.time->date->day == 10);
+  CHECK(u.time->minute_of_day == 17 * 60 + 30);
+}
+
 TEST_CASE("a name asked again: the leading name words of a short answer") {
   CHECK(ExtractLeadingName("sam or to use") == std::optional<std::string>("Sam"));
   CHECK(ExtractLeadingName("it's maria lopez ok") == std::optional<std::string>("Maria Lopez"));
