@@ -43,6 +43,20 @@ struct Call {
     Take(conv->OnUtterance(text));
     return last;
   }
+  // Books `service` at business-local `start` on each of `resources` (someone else's appointments).
+  void Occupy(const std::string& service, const std::string& start, int minutes,
+              std::initializer_list<const char*> resources) {
+    for (const char* who : resources) {
+      Appointment a;
+      a.id = std::string("x") + who;
+      a.business_id = biz.id;
+      a.service_id = service;
+      a.resource = who;
+      a.start_utc = LocalTimeToUtc(start, biz.timezone).value();
+      a.end_utc = a.start_utc + minutes * 60;
+      REQUIRE(calendar.Book(a).ok());
+    }
+  }
 };
 
 bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
@@ -86,16 +100,7 @@ TEST_CASE("booking: several slots in one sentence, asks only for what is missing
 
 TEST_CASE("a taken slot gets concrete alternatives; the caller picks one") {
   Call c("salon", "2026-12-08T12:30:00");
-  for (const char* who : {"Ana", "Marco", "Jess"}) {
-    Appointment a;
-    a.id = std::string("x") + who;
-    a.business_id = "salon";
-    a.service_id = "haircut";
-    a.resource = who;
-    a.start_utc = LocalTimeToUtc("2026-12-10T18:00", "America/Denver").value();
-    a.end_utc = a.start_utc + 3600;
-    REQUIRE(c.calendar.Book(a).ok());
-  }
+  c.Occupy("haircut", "2026-12-10T18:00", 60, {"Ana", "Marco", "Jess"});
   std::string said = c.Say("I'd like a haircut on Thursday at six p m, anyone is fine");
   CHECK(c.conv->expecting() == "alternative");
   CHECK(Has(said, "5 PM"));  // 5:00-5:45 ends before the 6 PM block; said as a concrete time
@@ -105,16 +110,7 @@ TEST_CASE("a taken slot gets concrete alternatives; the caller picks one") {
 
 TEST_CASE("a time heard in the answer to the name question keeps the agreed slot unless a change is asked for") {
   Call c("auto", "2026-12-08T09:05:00");
-  for (const char* bay : {"Bay 1", "Bay 2", "Bay 3"}) {
-    Appointment a;
-    a.id = std::string("x") + bay;
-    a.business_id = "auto";
-    a.service_id = "diagnostic";
-    a.resource = bay;
-    a.start_utc = LocalTimeToUtc("2026-12-09T07:30", c.biz.timezone).value();
-    a.end_utc = a.start_utc + 3 * 3600;
-    REQUIRE(c.calendar.Book(a).ok());
-  }
+  c.Occupy("diagnostic", "2026-12-09T07:30", 180, {"Bay 1", "Bay 2", "Bay 3"});
   c.Say("My brakes are squeaking, can you look at them tomorrow at eight?");
   REQUIRE(c.conv->expecting() == "alternative");
   c.Say("The first one is fine.");
