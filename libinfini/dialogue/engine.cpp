@@ -425,6 +425,12 @@ struct Conversation::Impl {
                                                 "can", "we", "it", "to", "of", "and", "or", "my", "me", "in",
                                                 "for", "have", "guys", "how", "much", "does", "on", "at", "while"};
     std::vector<std::string> words = Words(text);
+    // Callers' words for what FAQ keywords usually say: "do you work Saturdays?" asks the hours.
+    static const std::map<std::string, std::string> kSameAs = {
+        {"work", "open"}, {"closed", "close"}, {"closing", "close"}, {"opening", "open"},
+        {"located", "where"}, {"location", "where"}, {"fee", "price"}, {"charge", "price"}, {"expensive", "price"}};
+    for (size_t i = 0, n = words.size(); i < n; ++i)
+      if (auto it = kSameAs.find(words[i]); it != kSameAs.end()) words.push_back(it->second);
     const FaqEntry* best = nullptr;
     int best_score = 0;
     for (const auto& f : biz.faq) {
@@ -1456,6 +1462,7 @@ struct Conversation::Impl {
     if (phase != Phase::kVoicemail && phase != Phase::kCallback) {
       if (auto answer = MatchedFaq(u, text)) {
         failed_turns = 0;
+        same_asks = 0;  // each answer is progress: asking "anything else?" after it again is no loop
         answered_faq = true;
         // "How much is a tire rotation?" then "Yes, Saturday at ten": the service is known.
         if (phase == Phase::kMenu && u.service_id && !booking.service && biz.FindService(*u.service_id))

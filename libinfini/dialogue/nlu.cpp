@@ -888,7 +888,9 @@ Understanding Understand(std::string_view utterance, const NluContext& ctx) {
                                "do you accept", "are you open", "when are you", "where are you", "is there",
                                "do you have a", "do you guys have", "do you offer", "do you do", "do you serve",
                                "what do you", "how long", "how far", "do you work", "policy", "hours",
-                               "price", "cost", "insurance", "parking", "walk in", "walk ins", "loaner", "shuttle");
+                               "price", "cost", "insurance", "parking", "walk in", "walk ins", "loaner", "shuttle",
+                               "what time do you", "what time are you", "when do you", "do you close", "you close",
+                               "you open", "are you closed");
   if ((question_form || faq_form) && !u.has(Intent::kEmergency) && !u.has(Intent::kHuman) &&
       !u.has(Intent::kLeaveMessage) && (faq_form || !(booking_words || slot_request))) {
     add(Intent::kQuestion);

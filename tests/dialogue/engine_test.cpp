@@ -172,6 +172,8 @@ TEST_CASE("questions that name a service or a day are answered, bookings are not
   {
     Call c("auto", "2026-12-08T10:00:00");
     CHECK(Has(c.Say("Are you open on Saturday?"), "Saturday 8 AM to noon"));
+    CHECK(Has(c.Say("What time do you close today?"), "5:30 PM"));
+    CHECK(Has(c.Say("Do you work on Saturdays?"), "Saturday 8 AM to noon"));
     CHECK(Has(c.Say("How much is an oil change?"), "49 dollars"));
     // Not in the FAQ: the service's own price from the config.
     CHECK(Has(c.Say("How much is a tire rotation?"), "A tire rotation is 35 dollars."));
