@@ -80,7 +80,11 @@ std::string SimulatedCaller::WhatWasAsked(const std::vector<std::string>& agent_
     return "staff_preference";
   if (Any(q, {"what can we help", "what service", "which service", "we offer", "what do you need done", "is that for"}))
     return "service";
-  if (Any(q, {"what day", "what time", "which day", "when would you like", "when works"})) return "time";
+  // "day and time", "like to come": "What day and time would you like to come in?" as its ears
+  // heard it over a phone line ("but day and time and you like to come name").
+  if (Any(q, {"what day", "what time", "which day", "when would you like", "when works", "day and time",
+              "like to come"}))
+    return "time";
   // "... i help you": its ears made "How may I help you?" into "can a i help you".
   if (Any(q, {"how can i help", "how may i help", "what can i do for you", "how can we help", "i help you"}))
     return "opening";

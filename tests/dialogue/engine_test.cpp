@@ -257,6 +257,7 @@ TEST_CASE("the simulated caller reads only the agent's words") {
   CHECK(SimulatedCaller::WhatWasAsked({"i see new appointment for this number your hair cut on thursday for me and rossi which one is a"}) ==
         "which_appointment");
   CHECK(SimulatedCaller::WhatWasAsked({"would you like to move it to another time are cancel it"}) == "change_or_cancel");
+  CHECK(SimulatedCaller::WhatWasAsked({"but day and time and you like to come name"}) == "time");
   // The voicemail question as heard over a phone line (a real transcript).
   CHECK(SimulatedCaller::WhatWasAsked({"i can take him at the end but at the new like to leave"}) == "message");
   // Asked for a message the scenario did not script: what they called about, and a call back.
