@@ -1646,7 +1646,10 @@ struct Conversation::Impl {
         if (expecting == "best_time") {
           std::string t(text);
           if (Words(t).empty()) return Reprompt();
-          cb.best_time = u.has(Intent::kDontKnow) || Contains(t, "any time") || Contains(t, "anytime") ? "any time" : t;
+          // Written as the owner reads it: "tomorrow after five p m" (a recognizer) -> "after 5 PM".
+          cb.best_time = u.has(Intent::kDontKnow) || Contains(t, "any time") || Contains(t, "anytime")
+                             ? "any time"
+                             : dialogue::WrittenClockTimes(t);
           return NextCallback();
         }
         return NextCallback();

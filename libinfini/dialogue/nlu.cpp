@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstring>
 #include <map>
 #include <set>
 
 #include <date/date.h>
+#include <fmt/format.h>
 
 namespace infini::dialogue {
 namespace {
@@ -581,6 +583,66 @@ std::optional<std::string> ExtractLeadingName(std::string_view text) {
   while (i < w.size() && NameWord(w[i]) && name.size() < 3) name.push_back(w[i++]);
   if (name.empty() || name.front().size() < 2) return std::nullopt;
   return TitleCase(name);
+}
+
+std::string WrittenClockTimes(std::string_view text) {
+  std::vector<std::string> tokens;
+  for (size_t i = 0; i < text.size();) {
+    size_t j = text.find(' ', i);
+    if (j == std::string_view::npos) j = text.size();
+    if (j > i) tokens.emplace_back(text.substr(i, j - i));
+    i = j + 1;
+  }
+  // A token without case and trailing punctuation, and that punctuation.
+  auto core = [&](size_t k) {
+    std::string c = k < tokens.size() ? tokens[k] : std::string();
+    while (!c.empty() && std::strchr(".,!?;", c.back())) c.pop_back();
+    for (auto& ch : c) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return c;
+  };
+  auto tail = [&](size_t k) {
+    const std::string& t = tokens[k];
+    size_t end = t.size();
+    while (end > 0 && std::strchr(".,!?;", t[end - 1])) --end;
+    return t.substr(end);
+  };
+  auto number = [](const std::string& w) -> int {
+    if (auto u = Units().find(w); u != Units().end()) return u->second;
+    if (!w.empty() && w.size() <= 2 && std::all_of(w.begin(), w.end(), [](unsigned char c) { return std::isdigit(c); }))
+      return std::stoi(w);
+    return -1;
+  };
+  std::vector<std::string> out;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const int hour = number(core(i));
+    size_t j = i + 1;
+    int minute = 0;
+    if (hour >= 1 && hour <= 12) {
+      if (core(j) == "oh" && number(core(j + 1)) >= 1 && number(core(j + 1)) <= 9) {
+        minute = number(core(j + 1));
+        j += 2;
+      } else if (auto tn = Tens().find(core(j)); tn != Tens().end() && tn->second <= 50) {
+        minute = tn->second;
+        ++j;
+        if (int u = number(core(j)); u >= 1 && u <= 9) minute += u, ++j;
+      } else if (int m = number(core(j)); m >= 10 && m <= 19 && core(j).size() > 2) {
+        minute = m;  // "fifteen"
+        ++j;
+      }
+      std::string half;
+      const std::string a = core(j), b = core(j + 1);
+      if ((a == "a" || a == "p") && b == "m") half = a == "a" ? "AM" : "PM", j += 2;
+      else if (a == "am" || a == "a.m" || a == "pm" || a == "p.m") half = a[0] == 'a' ? "AM" : "PM", ++j;
+      if (!half.empty()) {
+        out.push_back(minute ? fmt::format("{}:{:02d} {}{}", hour, minute, half, tail(j - 1))
+                             : fmt::format("{} {}{}", hour, half, tail(j - 1)));
+        i = j - 1;
+        continue;
+      }
+    }
+    out.push_back(tokens[i]);
+  }
+  return Join(out);
 }
 
 std::optional<std::string> ExtractAddress(std::string_view text, bool expecting_address) {

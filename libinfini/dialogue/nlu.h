@@ -106,6 +106,9 @@ std::optional<std::string> ExtractName(std::string_view text, bool expecting_nam
 // words follow that are not a name ("sam or to use" -> "Sam": the recognizer's "Ortiz").
 std::optional<std::string> ExtractLeadingName(std::string_view text);
 std::optional<std::string> ExtractAddress(std::string_view text, bool expecting_address);
+// Clock times as an owner reads them, the rest as said: "Tomorrow after five p m." ->
+// "Tomorrow after 5 PM.", "four thirty pm" -> "4:30 PM". Only times with a.m./p.m. change.
+std::string WrittenClockTimes(std::string_view text);
 std::optional<std::string> ExtractService(std::string_view text, const std::vector<ServiceRef>& services);
 std::optional<Vehicle> ExtractVehicle(std::string_view text);
 std::optional<std::string> ExtractStaff(std::string_view text, const std::vector<std::string>& staff);

@@ -323,11 +323,11 @@ TEST_CASE("a person asked for after hours: told honestly, a callback with the be
   CHECK(c.conv->expecting() == "name");
   c.Say("Dana White");
   CHECK(c.conv->expecting() == "best_time");  // caller id is the number
-  CHECK(Has(c.Say("Tomorrow after 5 pm"), "call you back at 512-555-7788 tomorrow after 5 pm"));
+  CHECK(Has(c.Say("Tomorrow after 5 pm"), "call you back at 512-555-7788 tomorrow after 5 PM"));
   c.Say("No, that's all.");
   REQUIRE(c.outcome().callback.has_value());
   CHECK(c.outcome().callback->name == "Dana White");
-  CHECK(c.outcome().callback->best_time == "Tomorrow after 5 pm");
+  CHECK(c.outcome().callback->best_time == "Tomorrow after 5 PM");
   CHECK(c.outcome().callback->request == "talk to a person");
   CHECK(c.outcome().outcome == "callback");
 }

@@ -226,6 +226,19 @@ TEST_CASE("the caller's own number, and too few digits") {
   CHECK_FALSE(ExtractPhone("i need it for two people to five", ""));  // homophones outside a run
 }
 
+TEST_CASE("clock times written as an owner reads them") {
+  CHECK(WrittenClockTimes("tomorrow after five p m") == "tomorrow after 5 PM");
+  CHECK(WrittenClockTimes("Tomorrow after 5 pm.") == "Tomorrow after 5 PM.");
+  CHECK(WrittenClockTimes("after four thirty p m or so") == "after 4:30 PM or so");
+  CHECK(WrittenClockTimes("nine oh five a m") == "9:05 AM");
+  CHECK(WrittenClockTimes("between ten fifteen am and noon") == "between 10:15 AM and noon");
+  CHECK(WrittenClockTimes("after eleven forty five pm!") == "after 11:45 PM!");
+  // Without a.m./p.m. nothing changes: "five" may not be a time.
+  CHECK(WrittenClockTimes("any weekday after five") == "any weekday after five");
+  CHECK(WrittenClockTimes("call me at the number on file") == "call me at the number on file");
+  CHECK(WrittenClockTimes("") == "");
+}
+
 TEST_CASE("'first day at' is Thursday when no day was heard") {
   NluContext ctx;
   ctx.now = kTuesday;
