@@ -120,47 +120,6 @@ TEST_CASE("8 kHz mu-law telephone audio is accepted and transcribed") {
   CHECK(total.rate() <= kMaxWer8k);
 }
 
-TEST_CASE("telephone audio upsampled before the recognizer (source_rate 8000) decodes as telephone audio") {
-  // What `infini serve` does with a Twilio call on a 16 kHz pipeline. Without source_rate the
-  // session would start from the channel estimate the wideband turns below leave in the pool
-  // (bench_asr: biased in-domain WER 14.6% -> 55.1%); with it, from the telephone channel's.
-  auto biz = speechdata::LoadBusiness(std::string(INFINI_TEST_DATA) + "/businesses/salon.json");
-  REQUIRE_FALSE(biz.is_discarded());
-  RecognizerHints hints;
-  hints.phrases = speechdata::BusinessPhrases(biz);
-  auto up_to_16k = [](const std::vector<int16_t>& pcm8) {  // the server's half-band FIR
-    auto up = Resampler::Create({.from_hz = 8000, .to_hz = 16000, .backend = ResamplerBackend::kHalfband});
-    REQUIRE(up.ok());
-    std::vector<int16_t> out;
-    REQUIRE((*up)->Process(pcm8, out).ok());
-    REQUIRE((*up)->Flush(out).ok());
-    return out;
-  };
-  struct Case {
-    std::string voice, text;
-  };
-  const std::vector<Case> cases = {{"slt", "I'd like to book a haircut on Tuesday at three p.m."},
-                                   {"rms", "Can I get a massage next Friday at ten?"},
-                                   {"slt", "Do you have a blowout on Saturday at eleven a.m.?"}};
-  providers::WordErrors total;
-  for (const Case& c : cases) {
-    CAPTURE(c.text);
-    auto pcm = SynthesizeAll(Tts(), c.text, {.voice = c.voice, .sample_rate = 16000});
-    REQUIRE(pcm.ok());
-    (void)Decode(Asr(), *pcm, 16000, hints);  // a wideband call: the wideband pool learns its channel
-    Decoded d = Decode(Asr(), up_to_16k(Telephone(*pcm)), 16000, hints, 8000);
-    CAPTURE(d.final.text);
-    std::string reference;
-    for (const auto& w : providers::NormalizeWords(c.text)) reference += w + " ";
-    total += providers::CountWordErrors(reference, d.final.text);
-  }
-  // The same bound as telephone audio given at 8 kHz (measured: 19% over these three; bench_asr
-  // has the larger sample, with and without the telephone pool).
-  MESSAGE("telephone band handed over at 16 kHz, source_rate 8000: WER " << total.rate());
-  CHECK(total.reference_words > 25);
-  CHECK(total.rate() <= kMaxWer8k);
-}
-
 TEST_CASE("round trip: flite speaks a salon booking, the biased recognizer recovers service, day and time") {
   auto biz = speechdata::LoadBusiness(std::string(INFINI_TEST_DATA) + "/businesses/salon.json");
   REQUIRE_FALSE(biz.is_discarded());
@@ -276,6 +235,49 @@ TEST_CASE("pocketsphinx meters the audio pushed once per turn; the tail after th
   CHECK(metered() == doctest::Approx(turn1 + 0.5).epsilon(1e-9));
   session->reset();
   CHECK(metered() == doctest::Approx(turn1 + 0.5 + 11123.0 / 16000).epsilon(1e-9));
+}
+
+// Last of the recognizer cases: it leaves telephone audio in the 8 kHz-keyed pool, whose live
+// channel estimate the 8 kHz round trip above would otherwise start from (it then failed once in CI).
+TEST_CASE("telephone audio upsampled before the recognizer (source_rate 8000) decodes as telephone audio") {
+  // What `infini serve` does with a Twilio call on a 16 kHz pipeline. Without source_rate the
+  // session would start from the channel estimate the wideband turns below leave in the pool
+  // (bench_asr: biased in-domain WER 14.6% -> 55.1%); with it, from the telephone channel's.
+  auto biz = speechdata::LoadBusiness(std::string(INFINI_TEST_DATA) + "/businesses/salon.json");
+  REQUIRE_FALSE(biz.is_discarded());
+  RecognizerHints hints;
+  hints.phrases = speechdata::BusinessPhrases(biz);
+  auto up_to_16k = [](const std::vector<int16_t>& pcm8) {  // the server's half-band FIR
+    auto up = Resampler::Create({.from_hz = 8000, .to_hz = 16000, .backend = ResamplerBackend::kHalfband});
+    REQUIRE(up.ok());
+    std::vector<int16_t> out;
+    REQUIRE((*up)->Process(pcm8, out).ok());
+    REQUIRE((*up)->Flush(out).ok());
+    return out;
+  };
+  struct Case {
+    std::string voice, text;
+  };
+  const std::vector<Case> cases = {{"slt", "I'd like to book a haircut on Tuesday at three p.m."},
+                                   {"rms", "Can I get a massage next Friday at ten?"},
+                                   {"slt", "Do you have a blowout on Saturday at eleven a.m.?"}};
+  providers::WordErrors total;
+  for (const Case& c : cases) {
+    CAPTURE(c.text);
+    auto pcm = SynthesizeAll(Tts(), c.text, {.voice = c.voice, .sample_rate = 16000});
+    REQUIRE(pcm.ok());
+    (void)Decode(Asr(), *pcm, 16000, hints);  // a wideband call: the wideband pool learns its channel
+    Decoded d = Decode(Asr(), up_to_16k(Telephone(*pcm)), 16000, hints, 8000);
+    CAPTURE(d.final.text);
+    std::string reference;
+    for (const auto& w : providers::NormalizeWords(c.text)) reference += w + " ";
+    total += providers::CountWordErrors(reference, d.final.text);
+  }
+  // The same bound as telephone audio given at 8 kHz (measured: 19% over these three; bench_asr
+  // has the larger sample, with and without the telephone pool).
+  MESSAGE("telephone band handed over at 16 kHz, source_rate 8000: WER " << total.rate());
+  CHECK(total.reference_words > 25);
+  CHECK(total.rate() <= kMaxWer8k);
 }
 
 TEST_CASE("flite: every voice streams 20 ms frames at 8, 16 and 24 kHz") {
