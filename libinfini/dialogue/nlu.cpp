@@ -2,6 +2,7 @@
 // Extractors look for anchored patterns ("at nine", "my name is", "<number> <street> Street")
 // so that numbers in phone numbers, addresses and car years do not leak into times.
 #include "dialogue/nlu.h"
+#include "dialogue/speech_format.h"
 
 #include <algorithm>
 #include <array>
@@ -11,7 +12,6 @@
 #include <set>
 
 #include <date/date.h>
-#include <fmt/format.h>
 
 namespace infini::dialogue {
 namespace {
@@ -634,8 +634,8 @@ std::string WrittenClockTimes(std::string_view text) {
       if ((a == "a" || a == "p") && b == "m") half = a == "a" ? "AM" : "PM", j += 2;
       else if (a == "am" || a == "a.m" || a == "pm" || a == "p.m") half = a[0] == 'a' ? "AM" : "PM", ++j;
       if (!half.empty()) {
-        out.push_back(minute ? fmt::format("{}:{:02d} {}{}", hour, minute, half, tail(j - 1))
-                             : fmt::format("{} {}{}", hour, half, tail(j - 1)));
+        const int hour24 = hour % 12 + (half == "PM" ? 12 : 0);
+        out.push_back(SayClock(hour24 * 60 + minute) + tail(j - 1));  // how the agent says times too
         i = j - 1;
         continue;
       }
