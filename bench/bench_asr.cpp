@@ -73,6 +73,15 @@ Row Run(Recognizer& asr, const std::vector<Utterance>& utts, const RecognizerHin
   return row;
 }
 
+void Add(Row& into, const Row& r) {
+  into.errors += r.errors;
+  into.audio_s += r.audio_s;
+  into.decode_s += r.decode_s;
+  into.final_latency_ms.insert(into.final_latency_ms.end(), r.final_latency_ms.begin(), r.final_latency_ms.end());
+  into.biased += r.biased;
+  into.turns += r.turns;
+}
+
 double RssMiB() {
   std::FILE* f = std::fopen("/proc/self/statm", "r");
   long pages = 0, resident = 0;
@@ -127,6 +136,7 @@ std::vector<Utterance> ServerUpsampled(const std::vector<Utterance>& u8) {
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   const bool verbose = argc > 1 && std::strcmp(argv[argc - 1], "-v") == 0;
+  const bool names_only = argc > 1 && std::strcmp(argv[1], "--names") == 0;
   SetLogLevel(LogLevel::kWarn);
   const auto& registry = ProviderRegistry::Builtin();
 
@@ -134,8 +144,9 @@ int main(int argc, char** argv) {
   auto asr = registry.Make<Recognizer>("pocketsphinx");
   auto native8k = registry.Make<Recognizer>(nlohmann::json{{"name", "pocketsphinx"}, {"telephone", "native"}});
   auto fast = registry.Make<Recognizer>(nlohmann::json{{"name", "pocketsphinx"}, {"fast_final", true}});
+  auto no_names = registry.Make<Recognizer>(nlohmann::json{{"name", "pocketsphinx"}, {"bias_names", false}});
   auto tts = registry.Make<Synthesizer>("flite");
-  if (!asr.ok() || !native8k.ok() || !fast.ok() || !tts.ok()) {
+  if (!asr.ok() || !native8k.ok() || !fast.ok() || !no_names.ok() || !tts.ok()) {
     fmt::print(stderr, "provider setup failed\n");
     return 1;
   }
@@ -195,9 +206,51 @@ int main(int argc, char** argv) {
     domains.push_back(std::move(d));
   }
 
+  // Name answers, as a caller gives them when asked for a name: 12 with a given name and surname
+  // from the common-name lists, 6 with at least one outside them (the biasing must not hurt those).
+  std::vector<Utterance> names16, names8;
+  {
+    static const char* kNames[] = {
+        "my name is sarah johnson", "it's michael davis", "olivia wilson", "this is pat rivera",
+        "my name is chris young", "it's robert lee", "jennifer martinez", "my name is kevin brooks",
+        "emily thompson", "it's sam ortiz", "daniel nguyen", "my name is laura adams",
+        "my name is priya shah", "it's riley park", "emily chen", "my name is marcus bell",
+        "it's tanya fischer", "gordon ashby"};
+    size_t i = 0;
+    for (const char* line : kNames) {
+      const std::string& voice = voices[i++ % voices.size()];
+      auto pcm = SynthesizeAll(**tts, line, {.voice = voice, .sample_rate = 16000});
+      if (!pcm.ok()) continue;
+      names16.push_back({line, *pcm, 16000});
+      names8.push_back({line, TelephonePath(*pcm), 8000});
+    }
+  }
+
   fmt::print("\n| {:<46} | {:>5} | {:>7} | {:>11} | {:>5} | {:>6} | {:>6} | {:>7} |\n", "condition", "words", "WER",
              "sub/del/ins", "RTF", "fin50", "fin95", "biased");
   fmt::print("|{:-<48}|{:-<7}|{:-<9}|{:-<13}|{:-<7}|{:-<8}|{:-<8}|{:-<9}|\n", "", "", "", "", "", "", "", "");
+  if (names_only) {  // the common-names A/B alone (~1 min)
+    Row off16, on16, off8, on8, dom_off16, dom_off8, dom_on16, dom_on8;
+    for (const auto& d : domains) {
+      Add(off16, Run(**no_names, names16, d.hints, verbose));
+      Add(on16, Run(**asr, names16, d.hints, verbose));
+      Add(off8, Run(**no_names, names8, d.hints, verbose));
+      Add(on8, Run(**asr, names8, d.hints, verbose));
+      Add(dom_off16, Run(**no_names, d.u16, d.hints, verbose));
+      Add(dom_on16, Run(**asr, d.u16, d.hints, verbose));
+      Add(dom_off8, Run(**no_names, d.u8, d.hints, verbose));
+      Add(dom_on8, Run(**asr, d.u8, d.hints, verbose));
+    }
+    PrintRow("names 16 kHz, biased, no name lists", off16);
+    PrintRow("names 16 kHz, biased + common names", on16);
+    PrintRow("names 8 kHz mu-law, biased, no name lists", off8);
+    PrintRow("names 8 kHz mu-law, biased + common names", on8);
+    PrintRow("in-domain 16 kHz, biased, no name lists", dom_off16);
+    PrintRow("in-domain 16 kHz, biased + common names", dom_on16);
+    PrintRow("in-domain 8 kHz, biased, no name lists", dom_off8);
+    PrintRow("in-domain 8 kHz, biased + common names", dom_on8);
+    return 0;
+  }
   PrintRow("human 16 kHz, generic LM", Run(**asr, human16, {}, verbose));
   PrintRow("human 16 kHz, generic LM, fast_final", Run(**fast, human16, {}, verbose));
   PrintRow("human 8 kHz mu-law, upsampled to 16 kHz", Run(**asr, human8, {}, verbose));
@@ -207,21 +260,13 @@ int main(int argc, char** argv) {
     PrintRow("human 16 kHz, biased (salon phrases)", Run(**asr, human16, domains[0].hints, verbose));
 
   Row generic16, biased16, generic8, biased8, biased8_halfband, biased16_fast;
-  auto add = [](Row& into, const Row& r) {
-    into.errors += r.errors;
-    into.audio_s += r.audio_s;
-    into.decode_s += r.decode_s;
-    into.final_latency_ms.insert(into.final_latency_ms.end(), r.final_latency_ms.begin(), r.final_latency_ms.end());
-    into.biased += r.biased;
-    into.turns += r.turns;
-  };
   for (const auto& d : domains) {
-    add(generic16, Run(**asr, d.u16, {}, verbose));
-    add(biased16, Run(**asr, d.u16, d.hints, verbose));
-    add(generic8, Run(**asr, d.u8, {}, verbose));
-    add(biased8, Run(**asr, d.u8, d.hints, verbose));
-    add(biased8_halfband, Run(**asr, ServerUpsampled(d.u8), d.hints, verbose));
-    add(biased16_fast, Run(**fast, d.u16, d.hints, verbose));
+    Add(generic16, Run(**asr, d.u16, {}, verbose));
+    Add(biased16, Run(**asr, d.u16, d.hints, verbose));
+    Add(generic8, Run(**asr, d.u8, {}, verbose));
+    Add(biased8, Run(**asr, d.u8, d.hints, verbose));
+    Add(biased8_halfband, Run(**asr, ServerUpsampled(d.u8), d.hints, verbose));
+    Add(biased16_fast, Run(**fast, d.u16, d.hints, verbose));
   }
   PrintRow("in-domain flite 16 kHz, generic LM", generic16);
   PrintRow("in-domain flite 16 kHz, business-biased", biased16);

@@ -1,5 +1,7 @@
 #include "providers/biasing.h"
 
+#include "providers/common_names.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -37,6 +39,27 @@ void NumberWords(long n, std::vector<std::string>& out) {
   } else {
     out.push_back(kTens[n / 10]);
     if (n % 10) out.push_back(kOnes[n % 10]);
+  }
+}
+
+// Every first name after the carriers a caller uses and before a few surnames, and every surname
+// after a few first names, so the bigrams "is <first>", "<first> <surname>" and "<surname> </s>"
+// all exist without listing every pair (backoff covers the rest).
+void AddNameSentences(std::vector<std::string>& out) {
+  const auto first = CommonFirstNames();
+  const auto last = CommonSurnames();
+  static const char* kCarriers[] = {"my name is {} {}", "it's {} {}", "this is {} {}", "{} {}", "the name is {} {}",
+                                    "yes it's {} {}"};
+  for (size_t i = 0; i < first.size(); ++i) {
+    for (size_t k = 0; k < 3; ++k) {
+      const auto& surname = last[(i * 7 + k * 31) % last.size()];
+      out.push_back(fmt::format(fmt::runtime(kCarriers[(i + k) % std::size(kCarriers)]), first[i], surname));
+    }
+    out.push_back(fmt::format("{}", first[i]));
+  }
+  for (size_t j = 0; j < last.size(); ++j) {
+    out.push_back(fmt::format("{} {}", first[(j * 11) % first.size()], last[j]));
+    out.push_back(fmt::format("my last name is {}", last[j]));
   }
 }
 
@@ -84,7 +107,7 @@ std::vector<std::string> NormalizeWords(std::string_view phrase) {
 }
 
 
-std::vector<std::string> BiasCorpus(const std::vector<std::string>& phrases) {
+std::vector<std::string> BiasCorpus(const std::vector<std::string>& phrases, const BiasCorpusOptions& options) {
   static const char* kDays[] = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
                                 "today", "tomorrow"};
   static const char* kParts[] = {"morning", "afternoon", "evening"};
@@ -140,6 +163,7 @@ std::vector<std::string> BiasCorpus(const std::vector<std::string>& phrases) {
                         "my name is", "my number is", "my phone number is"})
     out.push_back(s);
   for (const char* a : kHours) out.push_back(std::string("my number is five five five ") + a);
+  if (options.common_names) AddNameSentences(out);
   return out;
 }
 

@@ -7,6 +7,8 @@
 //   "partial_interval_ms"  how often partial hypotheses are produced (default 200)
 //   "bias_weight" weight of the business LM interpolated with the generic LM when a call
 //                 supplies hint phrases (default 0.5; 0 = no biasing, 1 = business LM only)
+//   "bias_names"  (default true) the business LM also holds "my name is <first> <surname>" over
+//                 the ~200 most common given names and 100 most common surnames (common_names.h)
 //   "max_decoders" idle decoders kept per model (default 4)
 //   "cold_start_pass" (default true) the first turn a decoder pool hears (the channel's cepstral
 //                  mean still the model's training-set -cmninit, far off for phone audio) is
@@ -484,9 +486,9 @@ class PocketsphinxSession : public RecognizerSession {
 class PocketsphinxRecognizer : public Recognizer {
  public:
   PocketsphinxRecognizer(ModelFiles wide, std::string telephone, size_t max_idle, int partial_interval_ms,
-                         double bias_weight)
+                         double bias_weight, bool bias_names)
       : wide_(std::move(wide)), telephone_(std::move(telephone)), max_idle_(max_idle),
-        partial_interval_ms_(partial_interval_ms), bias_weight_(bias_weight) {}
+        partial_interval_ms_(partial_interval_ms), bias_weight_(bias_weight), bias_names_(bias_names) {}
 
   Result<std::unique_ptr<RecognizerSession>> Start(const RecognizerOptions& options,
                                                    TranscriptCallback on_transcript) override {
@@ -531,8 +533,8 @@ class PocketsphinxRecognizer : public Recognizer {
   Result<BiasSearch> EnsureBiasSearch(Decoder& d, const RecognizerHints& hints) const {
     const bool grammar = !hints.jsgf.empty();
     std::string key = grammar ? hints.jsgf : fmt::format("{}", fmt::join(hints.phrases, "\n"));
-    const std::string name = fmt::format("{}_{:016x}_{}", grammar ? "jsgf" : "bias", std::hash<std::string>{}(key),
-                                         static_cast<int>(bias_weight_ * 1000));
+    const std::string name = fmt::format("{}_{:016x}_{}{}", grammar ? "jsgf" : "bias", std::hash<std::string>{}(key),
+                                         static_cast<int>(bias_weight_ * 1000), bias_names_ ? "n" : "");
     if (d.searches.count(name)) return BiasSearch{name, grammar};
     if (d.searches.size() >= 8) {  // bound per-decoder memory: drop older biasing searches
       for (const auto& old : d.searches) ps_unset_search(d.ps, old.c_str());
@@ -550,7 +552,7 @@ class PocketsphinxRecognizer : public Recognizer {
         if (it == known.end()) it = known.emplace(w, KnownOrAdded(d.ps, w)).first;
         return it->second;
       };
-      const std::string arpa = BuildArpaBigram(BiasCorpus(hints.phrases), is_known);
+      const std::string arpa = BuildArpaBigram(BiasCorpus(hints.phrases, {.common_names = bias_names_}), is_known);
       const fs::path path = fs::temp_directory_path() /
                             fmt::format("infini-bias-{}-{:x}.arpa", name, reinterpret_cast<uintptr_t>(d.ps));
       {
@@ -586,6 +588,7 @@ class PocketsphinxRecognizer : public Recognizer {
   size_t max_idle_;
   int partial_interval_ms_;
   double bias_weight_;
+  bool bias_names_;
 };
 
 }  // namespace
@@ -623,8 +626,13 @@ Result<std::unique_ptr<Recognizer>> MakePocketsphinxRecognizer(const nlohmann::j
   const double margin = config.value("bias_weight", 0.5);
   if (margin < 0 || margin > 1) return Status::InvalidArgument("pocketsphinx: bias_weight must be within 0..1");
   const int max_decoders = config.value("max_decoders", 4);
+  auto bias_names = config.find("bias_names");
+  if (bias_names != config.end() && !bias_names->is_boolean())
+    return Status::InvalidArgument(fmt::format("pocketsphinx: \"bias_names\" must be true or false, got {}",
+                                               bias_names->dump()));
   return std::unique_ptr<Recognizer>(std::make_unique<PocketsphinxRecognizer>(
-      files, telephone, static_cast<size_t>(std::max(1, max_decoders)), partial_ms, margin));
+      files, telephone, static_cast<size_t>(std::max(1, max_decoders)), partial_ms, margin,
+      bias_names == config.end() || bias_names->get<bool>()));
 }
 
 }  // namespace infini::providers

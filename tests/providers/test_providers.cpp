@@ -13,6 +13,7 @@
 #include "infini/cost.h"
 #include "providers/asr_usage.h"
 #include "providers/biasing.h"
+#include "providers/common_names.h"
 #include "providers/prompt_cache.h"
 #include "providers/wer.h"
 
@@ -469,4 +470,36 @@ TEST_CASE("asr usage: counted per frame, reaches the meter only at a flush; the 
   unmetered.Count(320);
   unmetered.Flush();
   CHECK(unmetered.seconds() > 0);
+}
+
+TEST_CASE("biasing: common names are in the corpus unless turned off, each one a single dictionary-style word") {
+  auto has = [](const std::vector<std::string>& corpus, const std::string& s) {
+    return std::find(corpus.begin(), corpus.end(), s) != corpus.end();
+  };
+  auto mentions = [](const std::vector<std::string>& corpus, const std::string& word) {
+    return std::any_of(corpus.begin(), corpus.end(), [&](const std::string& s) {
+      const auto words = providers::NormalizeWords(s);
+      return std::find(words.begin(), words.end(), word) != words.end();
+    });
+  };
+  const auto with = providers::BiasCorpus({"haircut"});
+  const auto without = providers::BiasCorpus({"haircut"}, {.common_names = false});
+  CHECK(with.size() > without.size());
+  for (auto first : providers::CommonFirstNames()) {
+    CHECK(providers::NormalizeWords(first) == std::vector<std::string>{std::string(first)});
+    CHECK(mentions(with, std::string(first)));
+  }
+  for (auto last : providers::CommonSurnames()) {
+    CHECK(providers::NormalizeWords(last) == std::vector<std::string>{std::string(last)});
+    CHECK(has(with, "my last name is " + std::string(last)));
+  }
+  CHECK(mentions(with, "johnson"));
+  CHECK_FALSE(mentions(without, "johnson"));
+  CHECK_FALSE(mentions(without, "sarah"));
+  CHECK(has(without, "i'd like to book a haircut"));  // the business part is the same either way
+  CHECK(has(with, "i'd like to book a haircut"));
+  // A name answer's bigrams exist: "is <first>" and "<first> <surname>".
+  const std::string arpa = providers::BuildArpaBigram(with, [](const std::string&) { return true; });
+  CHECK(Contains(arpa, " is sarah\n"));
+  CHECK(Contains(arpa, " sarah "));
 }
