@@ -571,6 +571,11 @@ struct Conversation::Impl {
     // caller correct them) rather than lose the booking to a misheard surname.
     if (expecting == "name" && failed_turns >= 1 && !u.name && u.intents.empty())
       u.name = dialogue::ExtractLeadingName(text);
+    // The last try before the call would leave the booking for a message: keep the name as heard.
+    if (expecting == "name" && failed_turns >= biz.scheduling.max_reprompts && !u.name && u.intents.empty()) {
+      u.name = dialogue::NameAsHeard(text);
+      if (u.name) INFINI_LOG(kInfo, "call {}: name taken as heard on the last try: '{}'", options.call_id, *u.name);
+    }
     if (!source.why_rules.empty()) {
       nlu_stats.model_failures++;
       nlu_stats.last_failure = source.why_rules;

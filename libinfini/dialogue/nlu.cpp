@@ -585,6 +585,26 @@ std::optional<std::string> ExtractLeadingName(std::string_view text) {
   return TitleCase(name);
 }
 
+std::optional<std::string> NameAsHeard(std::string_view text) {
+  Words w = NormalizeWords(text);
+  if (w.empty() || w.size() > 6) return std::nullopt;
+  static const std::set<std::string> kFillers = {"it's", "its", "it", "is", "um", "uh", "i'm", "im", "i", "this",
+                                                 "my", "name", "name's", "yes", "yeah", "a", "an", "the", "and",
+                                                 "please", "thanks", "thank", "you", "sure", "okay", "ok"};
+  Words name;
+  size_t letters = 0;
+  for (const auto& word : w) {
+    if (kFillers.count(word) || name.size() == 3) continue;
+    if (!std::all_of(word.begin(), word.end(), [](unsigned char c) { return std::isalpha(c) || c == '\''; }) ||
+        Units().count(word) || Tens().count(word) || Weekdays().count(word) || Months().count(word))
+      return std::nullopt;  // a number, a time or a day: not a name
+    name.push_back(word);
+    letters += word.size();
+  }
+  if (name.empty() || letters < 2) return std::nullopt;
+  return TitleCase(name);
+}
+
 std::string WrittenClockTimes(std::string_view text) {
   std::vector<std::string> tokens;
   for (size_t i = 0; i < text.size();) {

@@ -105,6 +105,10 @@ std::optional<std::string> ExtractName(std::string_view text, bool expecting_nam
 // A name asked for again after a miss: the leading name words of a short answer even when
 // words follow that are not a name ("sam or to use" -> "Sam": the recognizer's "Ortiz").
 std::optional<std::string> ExtractLeadingName(std::string_view text);
+// The last try for a name before the booking would be given up: the words of a short answer
+// as heard, fillers dropped ("a m os" -> "M Os"), so the booking is kept under the caller's
+// number with a name the read-back lets them correct. Nullopt without two letters of words.
+std::optional<std::string> NameAsHeard(std::string_view text);
 std::optional<std::string> ExtractAddress(std::string_view text, bool expecting_address);
 // Clock times as an owner reads them, the rest as said: "Tomorrow after five p m." ->
 // "Tomorrow after 5 PM.", "four thirty pm" -> "4:30 PM". Only times with a.m./p.m. change.

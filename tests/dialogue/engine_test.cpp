@@ -426,6 +426,31 @@ TEST_CASE("a name misheard twice: the second answer's first name words are taken
   CHECK(once.conv->expecting() == "name");
 }
 
+TEST_CASE("a name never made out: the last try keeps the booking under the words heard, and the read-back corrects it") {
+  Call c("dental", "2026-12-08T10:00:00");
+  c.Say("I'd like a cleaning on Thursday at 3 p m.");
+  REQUIRE(c.conv->expecting() == "name");
+  c.Say("a m os");
+  c.Say("a m os");
+  CHECK(c.conv->expecting() == "name");  // two misses are asked again, as before
+  c.Say("a m os");                        // the last try before a message would be offered
+  REQUIRE(c.conv->expecting() == "phone");
+  c.Say("six one seven five five five zero one nine nine");
+  REQUIRE(c.conv->expecting() == "confirm");
+  CHECK(Has(c.last, "for M Os,"));
+  c.Say("no, my name is Ada Moss");
+  CHECK(Has(c.last, "for Ada Moss,"));
+  c.Say("yes");
+  c.Say("no thanks");
+  REQUIRE(c.conv->outcome().appointment);
+  CHECK(c.conv->outcome().appointment->name == "Ada Moss");
+  // Nonsense with digits in it is still not a name: help is offered instead.
+  Call n("dental", "2026-12-08T10:00:00");
+  n.Say("I'd like a cleaning on Thursday at 3 p m.");
+  for (int i = 0; i < 3; ++i) n.Say("five five five");
+  CHECK(n.conv->expecting() != "phone");
+}
+
 TEST_CASE("the same question asked again and again although each answer 'moves' something: help is offered") {
   Call c("auto", "2026-12-08T09:00:00");
   // A time every turn (so never a failed turn) but never a service the shop knows.

@@ -259,6 +259,18 @@ TEST_CASE("a name asked again: the leading name words of a short answer") {
   CHECK_FALSE(ExtractLeadingName(""));
 }
 
+TEST_CASE("a name on the last try: the words as heard, fillers dropped") {
+  CHECK(NameAsHeard("a m os") == std::optional<std::string>("M Os"));  // "Ada Moss" over the phone
+  CHECK(NameAsHeard("i risk role") == std::optional<std::string>("Risk Role"));  // "Iris Cole"
+  CHECK(NameAsHeard("it's bolivia wilson thanks") == std::optional<std::string>("Bolivia Wilson"));
+  CHECK_FALSE(NameAsHeard("a the"));
+  CHECK_FALSE(NameAsHeard("a m"));                 // one letter of words: nothing to read back
+  CHECK_FALSE(NameAsHeard("at three thirty"));     // a time, not a name
+  CHECK_FALSE(NameAsHeard("five five five 1234"));
+  CHECK_FALSE(NameAsHeard("the one on the left of the big store"));  // long: not a name answer
+  CHECK_FALSE(NameAsHeard(""));
+}
+
 TEST_CASE("names") {
   const std::tuple<const char*, bool, const char*> cases[] = {
       {"my name is John Smith", false, "John Smith"},
