@@ -57,7 +57,7 @@ struct TurnTimings {
 };
 
 // The recognizer phrases a business makes likely: service names and synonyms, staff,
-// weekdays, yes/no. (Exposed so simulators and tests bias the same way.)
+// FAQ keywords, weekdays, yes/no. (Exposed so simulators and tests bias the same way.)
 std::vector<std::string> BusinessPhrases(const BusinessConfig& business);
 
 class VoiceCall {

@@ -152,6 +152,10 @@ std::vector<std::string> BiasCorpus(const std::vector<std::string>& phrases, con
     out.push_back("how about " + t);
   }
   for (const char* part : kParts) {
+    // The best time for a call back: "any weekday morning", "weekday afternoons".
+    out.push_back(std::string("any weekday ") + part);
+    out.push_back(std::string("weekday ") + part + "s");
+    out.push_back(std::string("any ") + part);
     out.push_back(std::string("in the ") + part);
     out.push_back(std::string("anything in the ") + part);
     out.push_back(std::string("do you have anything ") + part);
@@ -160,7 +164,8 @@ std::vector<std::string> BiasCorpus(const std::vector<std::string>& phrases, con
                         "yes that's right", "that works", "yes that works", "sounds good", "that works for me",
                         "correct", "okay", "sure", "perfect", "thank you", "goodbye", "can i talk to a person",
                         "i want to cancel my appointment", "i need to reschedule", "what are your hours",
-                        "my name is", "my number is", "my phone number is"})
+                        "my name is", "my number is", "my phone number is", "any time", "anytime", "any day",
+                        "weekdays", "on the weekend", "after work", "after five", "before noon", "any time after three"})
     out.push_back(s);
   for (const char* a : kHours) out.push_back(std::string("my number is five five five ") + a);
   if (options.common_names) AddNameSentences(out);

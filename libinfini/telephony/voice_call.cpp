@@ -17,6 +17,8 @@ std::vector<std::string> BusinessPhrases(const BusinessConfig& business) {
     for (const auto& syn : s.synonyms) phrases.push_back(syn);
   }
   for (const auto& r : business.resources) phrases.push_back(r);
+  // The FAQ's keywords ("walk in walk-ins", "insurance"): callers ask about them in those words.
+  for (const auto& f : business.faq) phrases.push_back(f.question);
   for (const char* p : {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
                         "today", "tomorrow", "next week", "morning", "afternoon", "evening", "noon",
                         "yes", "no", "that's right", "that's all", "thank you", "bye",
