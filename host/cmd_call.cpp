@@ -40,7 +40,7 @@ int RunCall(const CallFlags& f) {
       std::fflush(stdout);
     };
   const auto& registry = infini::ProviderRegistry::Builtin();
-  auto ears = registry.Make<infini::Recognizer>("pocketsphinx");
+  auto ears = registry.Make<infini::Recognizer>(infini::host::CallerEarsSpec());
   auto mouth = registry.Make<infini::Synthesizer>("flite");
   if (!ears.ok() || !mouth.ok()) {
     std::fprintf(stderr, "infini call: %s\n", (!ears.ok() ? ears.status() : mouth.status()).ToString().c_str());

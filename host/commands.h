@@ -25,7 +25,11 @@ std::vector<Command>& Commands();
 // (CMN) the agent's calls left (bindings/python/tests/test_voice_call.py found the caller
 // mishearing in a shared pool). Its cold-start pass stays on: without it the caller misheard
 // the greeting over Twilio's 8 kHz mu-law (`infini demo --transport twilio` abandoned).
-inline nlohmann::json CallerEarsSpec() { return {{"name", "pocketsphinx"}, {"pool", "caller"}}; }
+// Without the common-names bias: the caller listens for questions, and with names in its LM it
+// heard "when is the best time to call you back" as "... to collier jack".
+inline nlohmann::json CallerEarsSpec() {
+  return {{"name", "pocketsphinx"}, {"pool", "caller"}, {"bias_names", false}};
+}
 
 struct RegisterCommand {
   explicit RegisterCommand(Command command) { Commands().push_back(std::move(command)); }

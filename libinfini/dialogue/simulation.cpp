@@ -59,7 +59,7 @@ std::string SimulatedCaller::WhatWasAsked(const std::vector<std::string>& agent_
   // "... to confirm" too: over a phone line the caller's recognizer often loses "a text message"
   // ("attack method") but keeps the question's end.
   if (Any(q, {"send a text", "text message", "text you", "send you a text", "to confirm"})) return "sms_consent";
-  if (Any(q, {"best time to call", "when should we call", "good time to call"})) return "best_time";
+  if (Any(q, {"best time to", "when should we call", "good time to call"})) return "best_time";
   if (Any(q, {"move it to another time", "move it or cancel", "reschedule it or cancel"})) return "change_or_cancel";
   if (Any(q, {"cancel it?", "want to cancel", "like me to cancel"})) return "confirm_cancel";
   if (Any(q, {"which one is", "which appointment"})) return "which_appointment";
