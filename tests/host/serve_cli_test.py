@@ -144,5 +144,15 @@ with tempfile.TemporaryDirectory() as tmp:
         check(heard == config["greeting"], f"after a restart the saved script answers: {heard!r}")
     stop_serve(proc)
 
+# A crash is reported, not silent: the fatal signal and a backtrace on stderr, then the process
+# dies by that signal (exit status and core dump unchanged).
+crash = subprocess.Popen([infini, "chat", "--business", os.path.join(source, "examples", "businesses", "hvac.json")],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+time.sleep(0.5)
+crash.send_signal(signal.SIGSEGV)
+_, err = crash.communicate(timeout=30)
+check(crash.returncode == -signal.SIGSEGV, f"a crash still dies by its signal (got {crash.returncode})")
+check("infini: fatal signal 11, backtrace:" in err and "infini(" in err, f"a crash prints its backtrace: {err[-300:]!r}")
+
 
 sys.exit(1 if failures else 0)
