@@ -150,16 +150,24 @@ class DecoderPool {
       config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", files_.hmm.c_str(), "-dict",
                            files_.dict.c_str(), "-lm", files_.lm.c_str(), "-samprate", "8000",
                            "-nfft", "256", "-featparams", feat->c_str(), "-cmn", files_.cmn.c_str(),
-                           "-bestpath", files_.bestpath ? "yes" : "no", "-fwdflat", files_.bestpath ? "yes" : "no",
-                           "-logfn", "/dev/null", nullptr);
+                           "-bestpath", files_.bestpath ? "yes" : "no", "-fwdflat", files_.bestpath ? "yes" : "no", nullptr);
     } else {
       config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", files_.hmm.c_str(), "-dict",
                            files_.dict.c_str(), "-lm", files_.lm.c_str(), "-samprate", rate.c_str(),
-                           "-cmn", files_.cmn.c_str(), "-bestpath", files_.bestpath ? "yes" : "no", "-fwdflat", files_.bestpath ? "yes" : "no",
-                           "-logfn", "/dev/null", nullptr);
+                           "-cmn", files_.cmn.c_str(), "-bestpath", files_.bestpath ? "yes" : "no", "-fwdflat", files_.bestpath ? "yes" : "no", nullptr);
     }
     if (!config) return Status::InvalidArgument("pocketsphinx: could not build the decoder configuration");
-    ps_decoder_t* ps = ps_init(config);
+    ps_decoder_t* ps = nullptr;
+    {
+      // sphinxbase's log is one process-wide FILE*: a "-logfn" made every ps_init fclose the one
+      // another thread's ps_init was writing to (a segfault in fputc when two calls started at
+      // once). Logging is switched off once instead, and decoder loads do not overlap.
+      static std::once_flag quiet;
+      std::call_once(quiet, [] { err_set_logfp(nullptr); });
+      static std::mutex init_mu;
+      std::lock_guard init_lock(init_mu);
+      ps = ps_init(config);
+    }
     cmd_ln_free_r(config);
     if (!ps)
       return Status::Corruption(fmt::format("pocketsphinx: failed to load model (hmm '{}', dict '{}', lm '{}')",

@@ -203,6 +203,22 @@ TEST_CASE("sessions on two threads decode at once (one decoder each from the poo
   CHECK(a == b);  // same audio, same model, independent state
 }
 
+TEST_CASE("decoders loaded on three threads at once (new pools, so each session loads a model)") {
+  // Two calls starting together used to segfault inside ps_init (sphinxbase's shared log FILE*).
+  auto go = speechdata::ReadPcm16(speechdata::kTestData + "/goforward.raw");
+  std::vector<std::string> heard(3);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&, i] {
+      auto asr = ProviderRegistry::Builtin().Make<Recognizer>(
+          nlohmann::json{{"name", "pocketsphinx"}, {"pool", "concurrent-load-" + std::to_string(i)}});
+      if (asr.ok()) heard[i] = Decode(**asr, go, 16000).final.text;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& text : heard) CHECK(providers::CountWordErrors("go forward ten meters", text).errors() <= 1);
+}
+
 TEST_CASE("pocketsphinx meters the audio pushed once per turn; the tail after the last turn when the session goes") {
   // Its own pool, so the channel estimate the other tests share is untouched.
   auto asr = ProviderRegistry::Builtin().Make<Recognizer>(nlohmann::json{{"name", "pocketsphinx"}, {"pool", "metering"}});
