@@ -503,3 +503,9 @@ TEST_CASE("biasing: common names are in the corpus unless turned off, each one a
   CHECK(Contains(arpa, " is sarah\n"));
   CHECK(Contains(arpa, " sarah "));
 }
+
+TEST_CASE("pocketsphinx: a \"bias_names\" that is not true/false is refused with the key named") {
+  auto bad = ProviderRegistry::Builtin().Make<Recognizer>(nlohmann::json{{"name", "pocketsphinx"}, {"bias_names", "yes"}});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(Contains(bad.status().ToString(), "\"bias_names\" must be true or false"));
+}
