@@ -421,13 +421,14 @@ constexpr const char* kUsage =
     "  --threads N          client threads (default 1)\n"
     "  --workers N          host pipeline workers (default 1)\n"
     "  --pipeline-rate HZ   host's Twilio pipeline rate, 16000 or 8000 (default 16000)\n"
+    "  --read-batch N       host's twilio_read_batch: media messages per socket read (default 1)\n"
     "  --host-cmd CMD       start this host instead of `infini serve` ({port} is replaced)\n"
     "  --url ws://127.0.0.1:PORT --pid PID   measure a host already running\n";
 
 int main(int argc, char** argv) {
   std::vector<int> levels = {100, 500, 1000, 2000, 4000};
   double window_s = 5;
-  int threads_n = 1, workers = 1, pipeline_rate = 16000;
+  int threads_n = 1, workers = 1, pipeline_rate = 16000, read_batch = 1;
   std::string host_cmd, url;
   pid_t pid = -1;
   for (int i = 1; i < argc; i += 2) {
@@ -446,6 +447,7 @@ int main(int argc, char** argv) {
     else if (k == "--threads" || k == "--loops") threads_n = std::max(1, std::stoi(v));
     else if (k == "--workers") workers = std::max(1, std::stoi(v));
     else if (k == "--pipeline-rate") pipeline_rate = std::stoi(v);
+    else if (k == "--read-batch") read_batch = std::stoi(v);
     else if (k == "--host-cmd") host_cmd = v;
     else if (k == "--url") url = v;
     else if (k == "--pid") pid = std::stoi(v);
@@ -468,7 +470,7 @@ int main(int argc, char** argv) {
       // `infini serve` with null speech, pinned to CPU 1 (this client pins itself to CPU 0).
       const std::string config = "/tmp/bench_concurrency_host_" + std::to_string(getpid()) + ".json";
       std::ofstream(config) << R"({"recognizer":"null","synthesizer":{"name":"silence"},"workers":)" << workers
-                            << R"(,"twilio_pipeline_rate":)" << pipeline_rate
+                            << R"(,"twilio_pipeline_rate":)" << pipeline_rate << R"(,"twilio_read_batch":)" << read_batch
                             << R"(,"idle_timeout_ms":600000,"businesses":[")" INFINI_SOURCE_DIR "/examples/businesses/hvac.json\"]}";
       host_cmd = "taskset -c 1 " + std::string(INFINI_BINARY_DIR) + "/infini serve --port {port} --config " + config;
       cpu_set_t mine;

@@ -81,6 +81,13 @@ struct ServerOptions {
   // Sample rate the pipeline runs at for Twilio's 8 kHz μ-law: 16000 resamples up
   // (the embedded recognizer is wideband), 8000 runs narrowband.
   int twilio_pipeline_rate = 16000;
+  // Inbound Twilio media read in batches: the kernel wakes the host for a stream only once about
+  // this many 20 ms media messages wait in its socket (SO_RCVLOWAT), so one read takes them all.
+  // 1 (default): every message as it arrives. 3 cut host CPU per stream by ~23 % at 1500 streams
+  // (docs/performance.md, "Concurrency"), for up to 40 ms more inbound delay per frame. Messages
+  // smaller than a batch (a lone "stop") wait for more bytes or for the peer to close, as Twilio
+  // does after "stop". 1..10.
+  int twilio_read_batch = 1;
   // Outbound audio is paced at real time (20 ms frames, up to 40 ms ahead). Tests turn it
   // off to run calls faster than real time; the native socket can also ask for "pacing":"none".
   bool pace_output = true;

@@ -121,6 +121,9 @@ class ServerImpl final : public Server {
     }
     if (options_.businesses.empty())
       return Status::InvalidArgument("server: no business configured (business_files or businesses)");
+    if (options_.twilio_read_batch < 1 || options_.twilio_read_batch > 10)
+      return Status::InvalidArgument(
+          fmt::format("server: twilio_read_batch {} (supported: 1..10 media messages per read)", options_.twilio_read_batch));
     if (options_.twilio_pipeline_rate != 8000 && options_.twilio_pipeline_rate != 16000)
       return Status::InvalidArgument(
           fmt::format("server: twilio_pipeline_rate {} (supported: 8000, 16000)", options_.twilio_pipeline_rate));
@@ -929,12 +932,20 @@ class ServerImpl final : public Server {
     const uint64_t id = pss->id;
     c.outlet = std::make_shared<Outlet>(id, [this](uint64_t i) { Wake(i); }, options_.max_outbound_queue_bytes);
     c.session = std::make_shared<CallSession>(&ctx_, c.outlet);
+    if (c.kind == WsConn::Kind::kTwilio && options_.twilio_read_batch > 1) {
+      // A Twilio media message is ~360 bytes; wake once about `twilio_read_batch` of them wait.
+      const int bytes = options_.twilio_read_batch * kMinMediaMessageBytes;
+      if (setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes) != 0)
+        INFINI_LOG(kWarn, "server: SO_RCVLOWAT {} on a Twilio stream: {}", bytes, std::strerror(errno));
+    }
     return 0;
   }
 
   static const char* KindName(const WsConn& c) { return c.kind == WsConn::Kind::kTwilio ? "twilio" : "native"; }
 
   static constexpr int kLeadMs = 40;  // paced audio may run this far ahead of real time
+  // The smallest 20 ms Twilio media message: 216 base64 characters of payload in ~120 of JSON.
+  static constexpr int kMinMediaMessageBytes = 330;
 
   int OnWsWritable(Pss* pss) {
     if (!pss || !pss->ws) return 0;

@@ -225,6 +225,47 @@ TEST_CASE("a caller who hangs up mid-sentence: the row is closed with what was c
   CHECK(Eventually([&] { return server->stats().active_calls == 0; }, 5s));
 }
 
+TEST_CASE("twilio_read_batch 3: media read in batches, the tail and stop taken when the peer closes, nothing lost") {
+  auto o = FaultOptions();
+  o.twilio_read_batch = 3;
+  auto server = StartServer(o);
+  const auto speech = CallerSpeech(8000);
+  std::vector<int16_t> silence(160 * 10, 0);
+  size_t sent = 0;
+  {
+    Client c(server->port(), "/twilio/stream");
+    REQUIRE(c.ws().SendText(TwilioStart("CAbatch")).ok());
+    // "start" alone is less than a batch: the kernel holds it, so no call has started yet.
+    std::this_thread::sleep_for(200ms);  // (within the 400 ms start timeout)
+    CHECK(server->stats().calls_started == 0);
+    for (size_t i = 0; i + 160 <= silence.size(); i += 160, ++sent) REQUIRE(c.ws().SendText(TwilioMedia("CAbatch", silence, i)).ok());
+    REQUIRE(c.Next("mark", 20s).has_value());  // start was read (with the media behind it): the greeting went out
+    // An odd number of frames, so the last one or two sit below the batch size until the close.
+    for (size_t i = 0; i + 160 <= speech.size(); i += 160, ++sent) REQUIRE(c.ws().SendText(TwilioMedia("CAbatch", speech, i)).ok());
+    M stop;
+    stop.event = M::Event::kStop;
+    stop.stream_sid = "MZCAbatch";
+    stop.call_sid = "CAbatch";
+    REQUIRE(c.ws().SendText(infini::FormatMediaStreamMessage(stop)).ok());
+    // Twilio closes the socket after "stop" (Client's destructor).
+  }
+  auto rec = EndedCall(*server);
+  CHECK(rec.provider_call_id == "CAbatch");
+  CHECK(Eventually([&] { return server->stats().active_calls == 0; }, 5s));
+  CHECK(server->stats().frames_in == static_cast<int64_t>(sent));  // every frame read, the tail too
+  CHECK(server->stats().frames_dropped == 0);
+  CHECK(StillServes(*server));
+
+  for (int bad : {0, 11}) {
+    auto b = FaultOptions();
+    b.twilio_read_batch = bad;
+    auto created = infini::Server::Create(b);
+    infini::Status st = created.ok() ? created.value()->Start() : created.status();
+    REQUIRE_FALSE(st.ok());
+    CHECK(Has(st.message(), "twilio_read_batch " + std::to_string(bad)));
+  }
+}
+
 TEST_CASE("a client that stops reading: the call is ended and its row closed; the host keeps serving") {
   auto o = FaultOptions();
   o.max_outbound_queue_bytes = 32 * 1024;
