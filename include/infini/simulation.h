@@ -34,6 +34,7 @@ class SimulatedCaller {
 
  private:
   std::string says_first_;
+  std::string asked_for_;  // the staff member says_first_ asks for ("with Ana"), if any
   std::map<std::string, std::vector<std::string>> answers_;
   std::map<std::string, size_t> asked_;
   bool greeted_ = false;

@@ -45,7 +45,19 @@ std::string LastQuestion(const std::vector<std::string>& turn) {
 }  // namespace
 
 SimulatedCaller::SimulatedCaller(std::string says_first, std::map<std::string, std::vector<std::string>> answers)
-    : says_first_(std::move(says_first)), answers_(std::move(answers)) {}
+    : says_first_(std::move(says_first)), answers_(std::move(answers)) {
+  // "A haircut with Ana on Thursday": the person the caller asked for, named again if asked.
+  for (size_t at = says_first_.find("with "); at != std::string::npos; at = says_first_.find("with ", at + 5)) {
+    const size_t name = at + 5;
+    if (at > 0 && std::isalpha(static_cast<unsigned char>(says_first_[at - 1]))) continue;  // "within"
+    if (name < says_first_.size() && std::isupper(static_cast<unsigned char>(says_first_[name]))) {
+      size_t end = name;
+      while (end < says_first_.size() && std::isalpha(static_cast<unsigned char>(says_first_[end]))) ++end;
+      asked_for_ = says_first_.substr(name, end - name);
+      break;
+    }
+  }
+}
 
 std::string SimulatedCaller::WhatWasAsked(const std::vector<std::string>& agent_turn) {
   const std::string q = LastQuestion(agent_turn);
@@ -128,7 +140,9 @@ std::optional<std::string> SimulatedCaller::Reply(const std::vector<std::string>
     if (key == "anything_else") return std::string("No, that's all. Thanks, bye.");
     if (key == "correction" && answers_.count("time") && !answers_["time"].empty()) return answers_["time"].back();
     if (key == "phone") return std::string("The number I'm calling from.");
-    if (key == "staff_preference") return std::string("No preference, anyone is fine.");
+    // Asked for a preference after naming someone (the agent missed the name): that person again.
+    if (key == "staff_preference")
+      return asked_for_.empty() ? std::string("No preference, anyone is fine.") : asked_for_ + ", please.";
     if (key == "rescue") return std::string("Just take a message, please.");
     if (key == "message") return says_first_ + " Please call me back.";  // what they called about
     if (key == "sms_consent") return std::string("Yes, please.");

@@ -265,6 +265,16 @@ TEST_CASE("the simulated caller reads only the agent's words") {
   (void)leaves.Reply({"Thanks for calling. How can I help you?"});
   CHECK(leaves.Reply({"I can take a message. What message would you like to leave?"}) ==
         std::optional<std::string>("I need a cleaning. Please call me back."));
+  // Asked for a preference after asking for someone by name (the agent missed "with Ana"): Ana again;
+  // a caller who named nobody has none.
+  SimulatedCaller wants_ana("A haircut with Ana on Thursday at six p m, please.", {});
+  (void)wants_ana.Reply({"How can I help you?"});
+  CHECK(wants_ana.Reply({"Do you have a preference for who you see: Ana, Marco or Jess, or is anyone fine?"}) ==
+        std::optional<std::string>("Ana, please."));
+  SimulatedCaller anyone("A haircut within the hour, with a wash.", {});
+  (void)anyone.Reply({"How can I help you?"});
+  CHECK(anyone.Reply({"Do you have a preference for who you see: Ana, Marco or Jess, or is anyone fine?"}) ==
+        std::optional<std::string>("No preference, anyone is fine."));
   // Reprompted "how can I help": the opening again, twice, then the caller is lost.
   SimulatedCaller opener("I need a cleaning.", {});
   for (int i = 0; i < 3; ++i) CHECK(opener.Reply({"How can I help you today?"}) == std::optional<std::string>("I need a cleaning."));
