@@ -1243,6 +1243,14 @@ struct Conversation::Impl {
         for (size_t i = 0; !pick && i < found.size(); ++i)
           if (!found[i].customer_name.empty() && Contains(text, Lower(FirstName(found[i].customer_name)))) pick = i;
       }
+      if (!pick) {  // "the one for me or" (Mia, misheard): the confirm question reads the pick back
+        std::vector<std::string> firsts;
+        for (const auto& a : found) firsts.push_back(a.customer_name.empty() ? "" : FirstName(a.customer_name));
+        pick = dialogue::NameSoundingLike(text, firsts);
+        if (pick)
+          INFINI_LOG(kInfo, "call {}: which appointment: '{}' taken as the one for {} (sounds like)", options.call_id,
+                     std::string(text), found[*pick].customer_name);
+      }
       if (!pick) return Reprompt();
       failed_turns = 0;
       chosen_existing = found[*pick];

@@ -585,6 +585,22 @@ std::optional<std::string> ExtractLeadingName(std::string_view text) {
   return TitleCase(name);
 }
 
+std::optional<size_t> NameSoundingLike(std::string_view text, const std::vector<std::string>& first_names) {
+  const auto words = NormalizeWords(text);
+  std::string after;
+  for (size_t i = 0; i + 1 < words.size(); ++i)
+    if (words[i] == "for") after = words[i + 1];
+  static const std::set<std::string> kNotAName = {"the", "a", "an", "my", "our", "her", "his", "that", "this"};
+  if (after.empty() || kNotAName.count(after) || !std::isalpha(static_cast<unsigned char>(after[0]))) return std::nullopt;
+  std::optional<size_t> pick;
+  for (size_t i = 0; i < first_names.size(); ++i) {
+    if (first_names[i].empty() || std::tolower(static_cast<unsigned char>(first_names[i][0])) != after[0]) continue;
+    if (pick) return std::nullopt;  // two names start that way: not a pick
+    pick = i;
+  }
+  return pick;
+}
+
 std::optional<std::string> NameAsHeard(std::string_view text) {
   Words w = NormalizeWords(text);
   if (w.empty() || w.size() > 6) return std::nullopt;

@@ -109,6 +109,11 @@ std::optional<std::string> ExtractLeadingName(std::string_view text);
 // as heard, fillers dropped ("a m os" -> "M Os"), so the booking is kept under the caller's
 // number with a name the read-back lets them correct. Nullopt without two letters of words.
 std::optional<std::string> NameAsHeard(std::string_view text);
+// Which of `first_names` "the one for <word>" sounds like when no name matched exactly: the one
+// whose first letter is the first letter of the word after the last "for" ("the one for me or"
+// -> Mia, not Gina). Nullopt when that letter starts none or more than one of the names (the
+// caller is asked again; a pick is always read back before anything is cancelled).
+std::optional<size_t> NameSoundingLike(std::string_view text, const std::vector<std::string>& first_names);
 std::optional<std::string> ExtractAddress(std::string_view text, bool expecting_address);
 // Clock times as an owner reads them, the rest as said: "Tomorrow after five p m." ->
 // "Tomorrow after 5 PM.", "four thirty pm" -> "4:30 PM". Only times with a.m./p.m. change.

@@ -271,6 +271,17 @@ TEST_CASE("a name on the last try: the words as heard, fillers dropped") {
   CHECK_FALSE(NameAsHeard(""));
 }
 
+TEST_CASE("which one: the booked first name a misheard answer sounds like") {
+  const std::vector<std::string> names = {"Gina", "Mia"};
+  CHECK(NameSoundingLike("the one for me or", names) == std::optional<size_t>(1));   // "The one for Mia."
+  CHECK(NameSoundingLike("it's for jean a", names) == std::optional<size_t>());      // j: neither (g is not j)
+  CHECK(NameSoundingLike("the one for gena", names) == std::optional<size_t>(0));
+  CHECK_FALSE(NameSoundingLike("the one for the color", names));  // not a name word
+  CHECK_FALSE(NameSoundingLike("the first one", names));          // no "for"
+  CHECK_FALSE(NameSoundingLike("for mia", {"Mia", "Max"}));       // two start with m: no guess
+  CHECK_FALSE(NameSoundingLike("", names));
+}
+
 TEST_CASE("names") {
   const std::tuple<const char*, bool, const char*> cases[] = {
       {"my name is John Smith", false, "John Smith"},
