@@ -641,6 +641,9 @@ struct Conversation::Impl {
     }
     if (slot == "time") {
       if (!booking.service || TimeReady()) return false;
+      // A closed day (weekly, a holiday, beyond the horizon) is said at once with the nearest open
+      // times (check_availability), not after asking what time on it.
+      if (booking.day && scheduler.DayProblem(*booking.day, now) != SlotProblem::kNone) return false;
       if (booking.day) AskTimeOn(*booking.day);
       else if (booking.moving) AskSlot("time", Prompt("ask_new_time", "What day and time would you like to move it to?"));
       else AskSlot("time", Prompt("ask_time", "What day and time would you like to come in?"));

@@ -507,6 +507,46 @@ TEST_CASE("several appointments on one number: listed, picked by name") {
   CHECK_FALSE(c.Free("maintenance", "2026-12-10T10:00", "Tech 1"));  // Sam's stays
 }
 
+TEST_CASE("several appointments on one number: a misheard name picks the one it sounds like, read back first") {
+  const std::string two =
+      R"([{"service":"maintenance","start":"2026-12-10T10:00","resource":"Tech 1","name":"Gina Rossi","phone":"+15125557788"},
+          {"service":"ac_repair","start":"2026-12-11T13:00","resource":"Tech 2","name":"Mia Rossi","phone":"+15125557788"}])";
+  Call c(TestData("hvac"), kOpen, "+15125557788", two);
+  c.Start();
+  c.Say("I want to cancel my appointment");
+  REQUIRE(c.conv->expecting() == "which_appointment");
+  // "The one for Mia" as a phone line delivered it.
+  std::string said = c.Say("the one for me or");
+  CHECK(Has(said, "for Mia Rossi"));
+  CHECK(c.conv->expecting() == "confirm_cancel");
+  c.Say("no, leave it");
+  CHECK_FALSE(c.outcome().changed.has_value());  // nothing is cancelled on a guess
+
+  // Both names start alike: no guess, asked again.
+  Call same(TestData("hvac"), kOpen, "+15125557788",
+            R"([{"service":"maintenance","start":"2026-12-10T10:00","resource":"Tech 1","name":"Mia Rossi","phone":"+15125557788"},
+                {"service":"ac_repair","start":"2026-12-11T13:00","resource":"Tech 2","name":"Max Rossi","phone":"+15125557788"}])");
+  same.Start();
+  same.Say("I want to cancel my appointment");
+  same.Say("the one for me or");
+  CHECK(same.conv->expecting() == "which_appointment");
+}
+
+TEST_CASE("a closed day asked for without a time: said at once, with the nearest open times") {
+  Call c(TestData("dental"), kOpen);
+  c.Start();
+  std::string said = c.Say("I need a cleaning on December 25th");
+  CHECK(Has(said, "closed on Friday, December 25 for Christmas Day"));
+  CHECK_FALSE(Has(said, "What time on"));
+  CHECK(c.conv->expecting() == "alternative");
+  said = c.Say("Sunday then");
+  CHECK(Has(said, "closed on Sundays"));
+  // An open day without a time is still asked for the time.
+  Call open(TestData("dental"), kOpen);
+  open.Start();
+  CHECK(Has(open.Say("I need a cleaning on Thursday"), "What time on Thursday"));
+}
+
 TEST_CASE("no appointment under the number: said so, and a callback") {
   Call c(TestData("hvac"), kOpen, "+15125550000");
   c.Start();
