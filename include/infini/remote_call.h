@@ -124,8 +124,8 @@ namespace infini {
 class Store;
 
 // The outcome of the call whose provider id (Twilio CallSid) or row id is `provider_call_id`, rebuilt
-// from a host's store: the call row's outcome, its book/sms/transfer/voicemail actions and the
-// agent's turns. nullopt when no such call is recorded (yet).
+// from a host's store: the call row's outcome, its book/move/cancel/sms/sms_consent/transfer/voicemail
+// actions, its callback task and the agent's turns. nullopt when no such call is recorded (yet).
 std::optional<CallOutcome> CallOutcomeFromStore(Store& store, const std::string& provider_call_id);
 
 // One scenario against a host started for it in this process (`infini demo`, `infini eval

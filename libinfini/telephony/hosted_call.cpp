@@ -47,13 +47,24 @@ std::optional<CallOutcome> CallOutcomeFromStore(Store& store, const std::string&
                                           .name = s("name"), .phone = s("phone"), .address = s("address"), .id = s("id")};
       } else if (a.kind == "sms") {
         o.sms.push_back({s("to"), s("text")});
+      } else if (a.kind == "move" || a.kind == "cancel") {
+        o.changed = ChangedAppointment{.action = a.kind == "move" ? "moved" : "cancelled", .id = s("id"),
+                                       .service = s("service"), .from = s("from"), .to = s("to"),
+                                       .resource = s("resource")};
       } else if (a.kind == "transfer") {
-        o.transfer_to = s("target");
+        o.transfer_to = s("to");  // RecordCallOutcome's key
+      } else if (a.kind == "sms_consent" && j.contains("consent") && j["consent"].is_boolean()) {
+        o.sms_consent = j["consent"].get<bool>();
       } else if (a.kind == "voicemail") {
-        o.voicemail = Voicemail{s("name"), s("phone"), ""};
+        o.voicemail = Voicemail{s("name"), s("phone"), s("message")};
       }
     }
   }
+  if (auto callbacks = store.ListCallbacks(call->business_id); callbacks.ok())
+    for (const auto& c : *callbacks)
+      if (c.call_id == call->id)
+        o.callback = CallbackTask{.name = c.caller_name, .phone = c.caller_phone, .request = c.request,
+                                  .urgency = c.urgency, .best_time = c.best_time, .summary = c.summary};
   if (auto turns = store.ListTurns(call->id); turns.ok())
     for (const auto& t : *turns)
       if (t.speaker == "agent") o.said.push_back(t.text);

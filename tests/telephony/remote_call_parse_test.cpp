@@ -2,7 +2,12 @@
 // call outcome JSON the dialogue engine writes.
 #include <doctest/doctest.h>
 
+#include <cstdio>
+#include <filesystem>
+
+#include "infini/call_record.h"
 #include "infini/dialogue.h"
+#include "infini/store.h"
 #include "infini/remote_call.h"
 #include "infini/twilio.h"
 
@@ -72,4 +77,40 @@ TEST_CASE("call outcome JSON: the callback task, change, urgency, consent and re
   CHECK_FALSE(none->callback);
   CHECK_FALSE(none->changed);
   CHECK_FALSE(none->sms_consent);
+}
+
+TEST_CASE("an outcome rebuilt from a host's store keeps what RecordCallOutcome wrote (cancel, transfer, consent, callback)") {
+  std::filesystem::create_directories(INFINI_TEST_TMP);
+  const std::string path = std::string(INFINI_TEST_TMP) + "/outcome_from_store.db";
+  std::remove(path.c_str());
+  auto store = Store::Open({.path = path});
+  REQUIRE(store.ok());
+  auto business = LoadBusinessConfig(std::string(INFINI_SOURCE_DIR) + "/examples/businesses/hvac.json");
+  REQUIRE(business.ok());
+  CallOutcome o;
+  o.outcome = "cancelled";
+  o.changed = ChangedAppointment{.action = "cancelled", .id = "a1", .service = "ac_repair", .from = "2026-12-11T16:00",
+                                 .to = "", .resource = "Tech 1"};
+  o.transfer_to = "+15125550000";
+  o.sms_consent = true;
+  o.callback = CallbackTask{.name = "Mia Rossi", .phone = "+13035551212", .request = "change an appointment",
+                            .urgency = "normal", .best_time = "after 5", .summary = "Wants a call."};
+  auto row = (*store)->StartCall({.business_id = business->id, .provider_call_id = "CAstore"});
+  REQUIRE(row.ok());
+  (void)RecordCallOutcome(**store, *row, *business, o);
+  REQUIRE((*store)->EndCall(*row, o.outcome, "").ok());
+  auto back = CallOutcomeFromStore(**store, "CAstore");
+  REQUIRE(back.has_value());
+  CHECK(back->outcome == "cancelled");
+  REQUIRE(back->changed.has_value());
+  CHECK(back->changed->action == "cancelled");
+  CHECK(back->changed->from == "2026-12-11T16:00");
+  CHECK(back->transfer_to == std::optional<std::string>("+15125550000"));
+  CHECK(back->sms_consent == std::optional<bool>(true));
+  REQUIRE(back->callback.has_value());
+  CHECK(back->callback->name == "Mia Rossi");
+  CHECK(back->callback->best_time == "after 5");
+  CHECK_FALSE(CallOutcomeFromStore(**store, "CAother").has_value());
+  store->reset();
+  std::remove(path.c_str());
 }
