@@ -381,7 +381,8 @@ std::optional<TimeRequest> ExtractTime(std::string_view text, const LocalDateTim
       if (k < w.size() && (w[k] == "pm" || w[k] == "p.m")) return true;
       return std::nullopt;
     };
-    if (t == "noon" || t == "midday") {
+    // "with noon": a person misheard ("with Ana" on a phone line), not a time; a time may follow.
+    if ((t == "noon" || t == "midday") && !(i >= 1 && w[i - 1] == "with")) {
       hour = 12;
       minute = 0;
       pm = true;

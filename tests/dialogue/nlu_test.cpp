@@ -249,6 +249,17 @@ TEST_CASE("'first day at' is Thursday when no day was heard") {
   CHECK(u.time->minute_of_day == 17 * 60 + 30);
 }
 
+TEST_CASE("'with noon' is a person misheard, not a time: the time said after it counts") {
+  NluContext ctx;
+  ctx.now = kTuesday;
+  auto u = Understand("a haircut with noon on thursday at six p m please", ctx);  // "with Ana", as heard
+  REQUIRE(u.time);
+  CHECK(u.time->minute_of_day == 18 * 60);
+  auto at_noon = Understand("a haircut on thursday at noon please", ctx);
+  REQUIRE(at_noon.time);
+  CHECK(at_noon.time->minute_of_day == 12 * 60);
+}
+
 TEST_CASE("a name asked again: the leading name words of a short answer") {
   CHECK(ExtractLeadingName("sam or to use") == std::optional<std::string>("Sam"));
   CHECK(ExtractLeadingName("it's maria lopez ok") == std::optional<std::string>("Maria Lopez"));
