@@ -182,15 +182,21 @@ bool Flush(ClientThread& t, Stream& s) {
   return true;
 }
 
-void SendText(ClientThread& t, Stream& s, std::string_view text) {
+// Queues what `append` adds to the stream's output and writes it with one send().
+template <typename AppendFrames>
+void SendFrames(ClientThread& t, Stream& s, AppendFrames append) {
   if (s.closed) return;
   const bool was_empty = s.tx.empty();
-  AppendClientFrame(s.tx, text);
+  append(s.tx);
   if (!was_empty) return;  // waiting for EPOLLOUT already
   if (!Flush(t, s)) {
     s.closed = true;
     t.send_errors.fetch_add(1, std::memory_order_relaxed);
   }
+}
+
+void SendText(ClientThread& t, Stream& s, std::string_view text) {
+  SendFrames(t, s, [&](std::string& out) { AppendClientFrame(out, text); });
 }
 
 void OnMessage(ClientThread& t, Stream& s, std::string_view text) {
@@ -279,11 +285,14 @@ void OnReadable(ClientThread& t, Stream& s) {
   s.rx.erase(0, at);
 }
 
-void RunClientThread(ClientThread& t, std::atomic<bool>& stop, const std::string& payload) {
+// Each stream's `media` go out every `coalesce` × 20 ms, `coalesce` messages in one write
+// (1: one message per write every 20 ms, as Twilio sends them).
+void RunClientThread(ClientThread& t, std::atomic<bool>& stop, const std::string& payload, int coalesce) {
   epoll_event events[256];
   auto next = Clock::now();
   int64_t tick = 0;
   std::string msg;
+  const size_t period = 20 * static_cast<size_t>(coalesce);  // ticks of 1 ms
   while (!stop.load(std::memory_order_relaxed)) {
     const auto now = Clock::now();
     if (now >= next) {
@@ -295,18 +304,22 @@ void RunClientThread(ClientThread& t, std::atomic<bool>& stop, const std::string
         for (Stream* s : t.incoming) t.streams.push_back(s);
         t.incoming.clear();
       }
-      const size_t slot = static_cast<size_t>(tick++ % 20);
-      for (size_t i = slot; i < t.streams.size(); i += 20) {
+      const size_t slot = static_cast<size_t>(tick++) % period;
+      for (size_t i = slot; i < t.streams.size(); i += period) {
         Stream& s = *t.streams[i];
         if (s.closed) continue;
-        ++s.seq;
-        ++s.chunk;
-        msg.clear();
-        fmt::format_to(std::back_inserter(msg),
-                       R"({{"event":"media","sequenceNumber":"{}","media":{{"track":"inbound","chunk":"{}","timestamp":"{}","payload":"{}"}},"streamSid":"{}"}})",
-                       s.seq, s.chunk, (s.chunk - 1) * 20, payload, s.sid);
-        SendText(t, s, msg);
-        if (!s.closed) t.sent.fetch_add(1, std::memory_order_relaxed);
+        SendFrames(t, s, [&](std::string& out) {
+          for (int k = 0; k < coalesce; ++k) {
+            ++s.seq;
+            ++s.chunk;
+            msg.clear();
+            fmt::format_to(std::back_inserter(msg),
+                           R"({{"event":"media","sequenceNumber":"{}","media":{{"track":"inbound","chunk":"{}","timestamp":"{}","payload":"{}"}},"streamSid":"{}"}})",
+                           s.seq, s.chunk, (s.chunk - 1) * 20, payload, s.sid);
+            AppendClientFrame(out, msg);
+          }
+        });
+        if (!s.closed) t.sent.fetch_add(coalesce, std::memory_order_relaxed);
       }
       continue;
     }
@@ -422,13 +435,15 @@ constexpr const char* kUsage =
     "  --workers N          host pipeline workers (default 1)\n"
     "  --pipeline-rate HZ   host's Twilio pipeline rate, 16000 or 8000 (default 16000)\n"
     "  --read-batch N       host's twilio_read_batch: media messages per socket read (default 1)\n"
+    "  --coalesce N         this client writes each stream's media N at a time, every N x 20 ms (default 1,\n"
+    "                       one per write as Twilio sends them; N > 1 spares the client's own CPU)\n"
     "  --host-cmd CMD       start this host instead of `infini serve` ({port} is replaced)\n"
     "  --url ws://127.0.0.1:PORT --pid PID   measure a host already running\n";
 
 int main(int argc, char** argv) {
   std::vector<int> levels = {100, 500, 1000, 2000, 4000};
   double window_s = 5;
-  int threads_n = 1, workers = 1, pipeline_rate = 16000, read_batch = 1;
+  int threads_n = 1, workers = 1, pipeline_rate = 16000, read_batch = 1, coalesce = 1;
   std::string host_cmd, url;
   pid_t pid = -1;
   for (int i = 1; i < argc; i += 2) {
@@ -448,6 +463,7 @@ int main(int argc, char** argv) {
     else if (k == "--workers") workers = std::max(1, std::stoi(v));
     else if (k == "--pipeline-rate") pipeline_rate = std::stoi(v);
     else if (k == "--read-batch") read_batch = std::stoi(v);
+    else if (k == "--coalesce") coalesce = std::clamp(std::stoi(v), 1, 10);
     else if (k == "--host-cmd") host_cmd = v;
     else if (k == "--url") url = v;
     else if (k == "--pid") pid = std::stoi(v);
@@ -517,7 +533,7 @@ int main(int argc, char** argv) {
     auto t = std::make_unique<ClientThread>();
     t->epfd = epoll_create1(EPOLL_CLOEXEC);
     ClientThread* raw = t.get();
-    t->thread = std::thread([raw, &stop, &payload] { RunClientThread(*raw, stop, payload); });
+    t->thread = std::thread([raw, &stop, &payload, coalesce] { RunClientThread(*raw, stop, payload, coalesce); });
     threads.push_back(std::move(t));
   }
   std::vector<std::unique_ptr<Stream>> streams;

@@ -21,18 +21,30 @@
 
 namespace infini {
 
+struct Scenario;
+
 // Answers like a person who knows `answers` ("name", "phone", "time", "confirm", ...) and
 // recognizes what was asked from the agent's words alone. A key with several answers gives
 // them in turn when asked again (the last one repeats), e.g. a correction then "yes".
 class SimulatedCaller {
  public:
   SimulatedCaller(std::string says_first, std::map<std::string, std::vector<std::string>> answers);
+  // The scenario's caller, knowing what day "today" is for it (so a read-back of "today" or
+  // "tomorrow" can be checked against the weekday it asked for).
+  static SimulatedCaller ForScenario(const Scenario& scenario);
   // `agent_turn`: everything the agent said since the caller last spoke. nullopt = hang up.
   std::optional<std::string> Reply(const std::vector<std::string>& agent_turn);
   // Which answer key the words of `agent_turn` ask for ("" when none is recognized).
   static std::string WhatWasAsked(const std::vector<std::string>& agent_turn);
 
  private:
+  std::optional<std::string> Answer(const std::vector<std::string>& agent_turn);
+  // "No, Thursday at 3 pm." when `read_back` names a day other than the last one it said.
+  std::optional<std::string> CorrectReadBack(const std::string& read_back);
+
+  int today_ = -1;                 // 0 = Sunday; -1 unknown
+  std::vector<std::string> said_;  // every line it has said, in order
+  bool heard_alternatives_ = false, corrected_ = false;
   std::string says_first_;
   std::string asked_for_;  // the staff member says_first_ asks for ("with Ana"), if any
   std::map<std::string, std::vector<std::string>> answers_;

@@ -42,7 +42,62 @@ std::string LastQuestion(const std::vector<std::string>& turn) {
   return turn.empty() ? std::string() : Lower(turn.back());
 }
 
+// The days `text` names: 0 = Sunday .. 6, with "today"/"tomorrow" when `today` is known (>= 0).
+std::vector<int> DaysNamed(const std::string& text, int today) {
+  static const char* kDays[7] = {"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
+  std::vector<int> days;
+  std::string word;
+  auto take = [&] {
+    for (int d = 0; d < 7; ++d)
+      if (word == kDays[d]) days.push_back(d);
+    if (today >= 0 && word == "today") days.push_back(today);
+    if (today >= 0 && word == "tomorrow") days.push_back((today + 1) % 7);
+    word.clear();
+  };
+  for (char c : Lower(text) + " ") {
+    if (std::isalpha(static_cast<unsigned char>(c))) word.push_back(c);
+    else take();
+  }
+  return days;
+}
+
 }  // namespace
+
+SimulatedCaller SimulatedCaller::ForScenario(const Scenario& sc) {
+  SimulatedCaller caller(sc.says_first, sc.answers);
+  if (!sc.business.timezone.empty()) {
+    try {
+      caller.today_ = dialogue::WeekdayOf(dialogue::UtcToLocal(sc.business.timezone, sc.now_utc));
+    } catch (const std::exception&) {
+      // An unknown zone was refused when the scenario loaded; without it "today" is not checked.
+    }
+  }
+  return caller;
+}
+
+std::optional<std::string> SimulatedCaller::CorrectReadBack(const std::string& read_back) {
+  // Once per call, and not after other times were offered: the caller may have taken one
+  // without naming its day ("the first one").
+  if (corrected_ || heard_alternatives_) return std::nullopt;
+  int wanted = -1;
+  std::string wanted_line;
+  for (const std::string& line : said_) {
+    auto days = DaysNamed(line, today_);
+    if (!days.empty()) {
+      wanted = days.back();
+      wanted_line = line;
+    }
+  }
+  const auto heard = DaysNamed(read_back, today_);
+  if (wanted < 0 || heard.empty() || std::find(heard.begin(), heard.end(), wanted) != heard.end()) return std::nullopt;
+  corrected_ = true;
+  // The time answer it gave, if it named the day; else just the day.
+  static const char* kNames[7] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
+  auto time = answers_.find("time");
+  if (time != answers_.end() && !time->second.empty() && !DaysNamed(time->second.back(), today_).empty())
+    return "No, " + time->second.back();
+  return std::string("No, I said ") + kNames[wanted] + ".";
+}
 
 SimulatedCaller::SimulatedCaller(std::string says_first, std::map<std::string, std::vector<std::string>> answers)
     : says_first_(std::move(says_first)), answers_(std::move(answers)) {
@@ -104,8 +159,15 @@ std::string SimulatedCaller::WhatWasAsked(const std::vector<std::string>& agent_
 }
 
 std::optional<std::string> SimulatedCaller::Reply(const std::vector<std::string>& agent_turn) {
+  auto line = Answer(agent_turn);
+  if (line) said_.push_back(*line);
+  return line;
+}
+
+std::optional<std::string> SimulatedCaller::Answer(const std::vector<std::string>& agent_turn) {
   if (++turns_ > 30) return std::nullopt;  // a person gives up eventually
   std::string key = WhatWasAsked(agent_turn);
+  if (key == "alternative") heard_alternatives_ = true;
   // Offered the keypad: a caller who has keys to press uses them.
   if (answers_.count("keypad"))
     for (const auto& line : agent_turn)
@@ -134,7 +196,11 @@ std::optional<std::string> SimulatedCaller::Reply(const std::vector<std::string>
     }
     // What most people would say when the scenario does not say otherwise.
     if (key == "service") return says_first_;  // asked what they need: they say it again
-    if (key == "confirm") return std::string("Yes.");
+    if (key == "confirm") {
+      // A read-back of another day than the one it asked for (the agent misheard it): people say so.
+      if (auto no = CorrectReadBack(LastQuestion(agent_turn))) return no;
+      return std::string("Yes.");
+    }
     // Offered other times it did not ask for (the agent misheard the day): it says what it wants again.
     if (key == "alternative") return answers_.count("time") && !answers_["time"].empty() ? answers_["time"].back() : says_first_;
     if (key == "anything_else") return std::string("No, that's all. Thanks, bye.");
@@ -356,7 +422,7 @@ Result<ScenarioResult> RunScenarioFile(const std::string& scenario_path, const s
   INFINI_RETURN_IF_ERROR(PrepareCall(sc, calendar, options));
 
   Conversation call(sc.business, calendar, &outbox, options);
-  SimulatedCaller person(sc.says_first, sc.answers);
+  auto person = SimulatedCaller::ForScenario(sc);
   std::vector<std::string> turn;
   bool transfer_failed = false;
   auto take = [&](const std::vector<AgentAction>& actions) {

@@ -575,7 +575,7 @@ Result<RemoteCallResult> RunRemoteScenario(const std::string& scenario_path, con
   });
 
   // The caller: listens to one agent utterance, then answers.
-  SimulatedCaller person(sc.says_first, sc.answers);
+  auto person = SimulatedCaller::ForScenario(sc);
   const double speedup = options.realtime ? 1.0 : std::max(1.0, options.fast_speedup);
   Clock::time_point play_until = Clock::now();       // when received audio has finished playing
   Clock::time_point last_audio{};

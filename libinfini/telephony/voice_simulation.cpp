@@ -60,7 +60,7 @@ Result<VoiceScenarioResult> RunVoiceScenario(const std::string& scenario_path, c
   VoiceScenarioResult result;
   result.name = sc.name;
   result.end_silence_ms = options.call.turn.end_silence_ms;
-  SimulatedCaller person(sc.says_first, sc.answers);
+  auto person = SimulatedCaller::ForScenario(sc);
 
   INFINI_RETURN_IF_ERROR((*call)->Start());
   size_t turns_reported = 0;

@@ -283,6 +283,30 @@ TEST_CASE("the simulated caller reads only the agent's words") {
   SimulatedCaller garbled("I need a cleaning.", {});
   CHECK(garbled.Reply({"hello p every stride smell dental can a i help you"}) ==
         std::optional<std::string>("I need a cleaning."));
+  // A read-back of another day than the one it asked for: it says so, once; not after it was
+  // offered other times (it may have taken one without naming the day).
+  SimulatedCaller wants_thursday("A furnace tune-up on Thursday, please.", {{"time", {"Thursday at three p m."}}});
+  (void)wants_thursday.Reply({"How can I help you?"});
+  (void)wants_thursday.Reply({"What day and time would you like?"});
+  CHECK(wants_thursday.Reply({"Let me read that back: a furnace tune-up on Wednesday, December 9 at 3 PM. Is that right?"}) ==
+        std::optional<std::string>("No, Thursday at three p m."));
+  CHECK(wants_thursday.Reply({"Let me read that back: a furnace tune-up on Wednesday, December 9 at 3 PM. Is that right?"}) ==
+        std::optional<std::string>("Yes."));
+  SimulatedCaller says_day("A furnace tune-up on Thursday, please.", {});
+  (void)says_day.Reply({"How can I help you?"});
+  CHECK(says_day.Reply({"Let me read that back: a furnace tune-up today at 3 PM. Is that right?"}) ==
+        std::optional<std::string>("Yes."));  // "today" cannot be checked without knowing the day
+  CHECK(says_day.Reply({"Let me read that back: a furnace tune-up on Friday at 3 PM. Is that right?"}) ==
+        std::optional<std::string>("No, I said Thursday."));
+  SimulatedCaller right_day("A furnace tune-up on Thursday, please.", {});
+  (void)right_day.Reply({"How can I help you?"});
+  CHECK(right_day.Reply({"Let me read that back: a furnace tune-up on Thursday, December 10 at 3 PM. Is that right?"}) ==
+        std::optional<std::string>("Yes."));
+  SimulatedCaller took_other("A furnace tune-up on Thursday, please.", {{"alternative", {"The first one."}}});
+  (void)took_other.Reply({"How can I help you?"});
+  (void)took_other.Reply({"Thursday is full. I can do 9 AM or 10 AM on Friday. Would one of those work?"});
+  CHECK(took_other.Reply({"Let me read that back: a furnace tune-up on Friday at 9 AM. Is that right?"}) ==
+        std::optional<std::string>("Yes."));
   SimulatedCaller caller("Hi", {{"name", {"Ann"}}, {"confirm", {"No, I said Friday.", "Yes."}}});
   CHECK(caller.Reply({"Hello, how can I help?"}) == std::optional<std::string>("Hi"));
   CHECK(caller.Reply({"Your name?"}) == std::optional<std::string>("Ann"));
@@ -291,6 +315,33 @@ TEST_CASE("the simulated caller reads only the agent's words") {
   CHECK(caller.Reply({"Is that right?"}) == std::optional<std::string>("Yes."));
 }
 
+
+TEST_CASE("a day lost to the ears is put right at the read-back: the scenario caller says no, the agent books its day") {
+  Call c("hvac", "2026-12-08T10:15:00");  // a Tuesday
+  Scenario sc;
+  sc.business = c.biz;
+  sc.now_utc = LocalTimeToUtc("2026-12-08T10:15:00", c.biz.timezone).value();
+  sc.says_first = "I need a seasonal tune-up on Thursday at three p m.";
+  sc.answers = {{"name", {"John Smith"}}, {"address", {"1200 Oak Street"}}};
+  auto person = SimulatedCaller::ForScenario(sc);
+  auto line = person.Reply({c.last});
+  REQUIRE(line);
+  CHECK(*line == sc.says_first);
+  // As a phone line's recognizer heard it (a real transcript): the day is gone.
+  c.Say("I need a seasonal tune-up and her student three p m.");
+  std::vector<std::string> heard;
+  for (int turn = 0; turn < 12 && !c.conv->ended(); ++turn) {
+    heard.push_back(c.last);
+    line = person.Reply({c.last});
+    if (!line) break;
+    heard.push_back("caller: " + *line);
+    c.Say(*line);
+  }
+  // Read back as today at first; the caller said no with its day; booked on Thursday.
+  CHECK(std::find(heard.begin(), heard.end(), "caller: No, I said Thursday.") != heard.end());
+  REQUIRE(c.conv->outcome().appointment);
+  CHECK(c.conv->outcome().appointment->start == "2026-12-10T15:00");
+}
 
 TEST_CASE("a slot taken between the read-back and 'yes' is not double-booked: alternatives are offered") {
   Call c("hvac", "2026-12-08T10:15:00");
