@@ -463,7 +463,13 @@ int main(int argc, char** argv) {
     else if (k == "--workers") workers = std::max(1, std::stoi(v));
     else if (k == "--pipeline-rate") pipeline_rate = std::stoi(v);
     else if (k == "--read-batch") read_batch = std::stoi(v);
-    else if (k == "--coalesce") coalesce = std::clamp(std::stoi(v), 1, 10);
+    else if (k == "--coalesce") {
+      coalesce = std::stoi(v);
+      if (coalesce < 1 || coalesce > 10) {
+        std::fprintf(stderr, "--coalesce %s: must be 1..10 media messages per write\n", v.c_str());
+        return 2;
+      }
+    }
     else if (k == "--host-cmd") host_cmd = v;
     else if (k == "--url") url = v;
     else if (k == "--pid") pid = std::stoi(v);

@@ -10,6 +10,7 @@
 
 #include "dialogue/memory_calendar.h"
 #include "dialogue/scheduler.h"
+#include "dialogue/speech_format.h"
 #include "infini/dialogue.h"
 
 namespace infini {
@@ -44,12 +45,11 @@ std::string LastQuestion(const std::vector<std::string>& turn) {
 
 // The days `text` names: 0 = Sunday .. 6, with "today"/"tomorrow" when `today` is known (>= 0).
 std::vector<int> DaysNamed(const std::string& text, int today) {
-  static const char* kDays[7] = {"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
   std::vector<int> days;
   std::string word;
   auto take = [&] {
     for (int d = 0; d < 7; ++d)
-      if (word == kDays[d]) days.push_back(d);
+      if (word == Lower(dialogue::WeekdayName(d))) days.push_back(d);
     if (today >= 0 && word == "today") days.push_back(today);
     if (today >= 0 && word == "tomorrow") days.push_back((today + 1) % 7);
     word.clear();
@@ -80,23 +80,16 @@ std::optional<std::string> SimulatedCaller::CorrectReadBack(const std::string& r
   // without naming its day ("the first one").
   if (corrected_ || heard_alternatives_) return std::nullopt;
   int wanted = -1;
-  std::string wanted_line;
-  for (const std::string& line : said_) {
-    auto days = DaysNamed(line, today_);
-    if (!days.empty()) {
-      wanted = days.back();
-      wanted_line = line;
-    }
-  }
+  for (const std::string& line : said_)
+    if (auto days = DaysNamed(line, today_); !days.empty()) wanted = days.back();
   const auto heard = DaysNamed(read_back, today_);
   if (wanted < 0 || heard.empty() || std::find(heard.begin(), heard.end(), wanted) != heard.end()) return std::nullopt;
   corrected_ = true;
   // The time answer it gave, if it named the day; else just the day.
-  static const char* kNames[7] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
   auto time = answers_.find("time");
   if (time != answers_.end() && !time->second.empty() && !DaysNamed(time->second.back(), today_).empty())
     return "No, " + time->second.back();
-  return std::string("No, I said ") + kNames[wanted] + ".";
+  return "No, I said " + dialogue::WeekdayName(wanted) + ".";
 }
 
 SimulatedCaller::SimulatedCaller(std::string says_first, std::map<std::string, std::vector<std::string>> answers)
