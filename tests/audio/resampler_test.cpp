@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "infini/resampler.h"
@@ -53,6 +54,49 @@ TEST_CASE("streaming in 20 ms frames equals resampling the whole signal") {
       double off = infini::test::ToneLevel(framed, 1000, to, n / 10);
       CHECK(at > 3500);
       CHECK(off < at / 50);
+    }
+  }
+}
+
+// The float -> int16 step runs 8 samples at a time with a scalar tail: both must round to the
+// nearest and saturate (a full-scale square wave overshoots past int16 after filtering; a
+// conversion without the clamp would wrap to the opposite sign).
+TEST_CASE("halfband 2:1: output rounds to nearest and saturates instead of wrapping") {
+  for (auto [from, to] : {std::pair{8000, 16000}, std::pair{16000, 8000}}) {
+    for (size_t chunk : {size_t{37}, static_cast<size_t>(from / 50)}) {
+      CAPTURE(from);
+      CAPTURE(chunk);
+      ResamplerOptions o{.from_hz = from, .to_hz = to, .backend = ResamplerBackend::kHalfband};
+      const size_t half_period = static_cast<size_t>(from / 100);  // a 50 Hz square wave
+      std::vector<int16_t> square(static_cast<size_t>(from));
+      for (size_t i = 0; i < square.size(); ++i) square[i] = (i / half_period) % 2 ? -32768 : 32767;
+      auto out = Run(o, square, chunk);
+      REQUIRE(out.size() > static_cast<size_t>(to / 2));
+      const auto [lo, hi] = std::minmax_element(out.begin(), out.end());
+      MESSAGE("square wave out: " << *lo << " .. " << *hi);
+      CHECK(*hi == 32767);  // the overshoot reached the rail...
+      CHECK(*lo == -32768);
+      // ...and never wrapped: away from the edges (and the filter's delay) each half keeps its sign.
+      const size_t out_half = half_period * static_cast<size_t>(to) / static_cast<size_t>(from);
+      int wrong_sign = 0;
+      for (size_t i = 2 * out_half; i + out_half < out.size(); ++i) {
+        const size_t phase = i % out_half;
+        if (phase < out_half / 4 || phase > 3 * out_half / 4) continue;  // near a step (plus delay)
+        const bool positive = (i / out_half) % 2 == 0;  // the filter's delay is a few samples
+        if (positive ? out[i] < 30000 : out[i] > -30000) ++wrong_sign;
+      }
+      CHECK(wrong_sign == 0);
+      // A linear ramp (step 2) stays a linear ramp: a symmetric filter keeps straight lines, so
+      // every output is an integer give or take float error (~1e-3 at 30000), and only rounding
+      // to the nearest gets each one exactly; truncation drops about half of them by one.
+      std::vector<int16_t> ramp;
+      for (int v = -30000; v <= 30000; v += 2) ramp.push_back(static_cast<int16_t>(v));
+      auto ramp_out = Run(o, ramp, chunk);
+      REQUIRE(ramp_out.size() > 400);
+      const int step = from < to ? 1 : 4;
+      int off_by_one = 0;
+      for (size_t i = 200; i + 200 < ramp_out.size(); ++i) off_by_one += ramp_out[i + 1] - ramp_out[i] != step;
+      CHECK(off_by_one == 0);
     }
   }
 }
