@@ -7,6 +7,7 @@
 // Format: docs/scenarios.md. The simulated caller sees only the agent's words. Values; one thread per call.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -39,10 +40,12 @@ class SimulatedCaller {
 
  private:
   std::optional<std::string> Answer(const std::vector<std::string>& agent_turn);
-  // "No, Thursday at 3 pm." when `read_back` names a day other than the last one it said.
+  // "No, Thursday at 3 pm." when `read_back` names a day other than the last one it said
+  // (by its weekday, or by a date whose weekday it works out).
   std::optional<std::string> CorrectReadBack(const std::string& read_back);
 
   int today_ = -1;                 // 0 = Sunday; -1 unknown
+  int64_t now_local_ = -1;         // the scenario's "now", business-local minutes; -1 unknown
   std::vector<std::string> said_;  // every line it has said, in order
   bool heard_alternatives_ = false, corrected_ = false;
   std::string says_first_;

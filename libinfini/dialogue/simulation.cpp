@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dialogue/memory_calendar.h"
+#include "dialogue/nlu.h"
 #include "dialogue/scheduler.h"
 #include "dialogue/speech_format.h"
 #include "infini/dialogue.h"
@@ -67,7 +68,8 @@ SimulatedCaller SimulatedCaller::ForScenario(const Scenario& sc) {
   SimulatedCaller caller(sc.says_first, sc.answers);
   if (!sc.business.timezone.empty()) {
     try {
-      caller.today_ = dialogue::WeekdayOf(dialogue::UtcToLocal(sc.business.timezone, sc.now_utc));
+      caller.now_local_ = dialogue::UtcToLocal(sc.business.timezone, sc.now_utc);
+      caller.today_ = dialogue::WeekdayOf(caller.now_local_);
     } catch (const std::exception&) {
       // An unknown zone was refused when the scenario loaded; without it "today" is not checked.
     }
@@ -82,7 +84,15 @@ std::optional<std::string> SimulatedCaller::CorrectReadBack(const std::string& r
   int wanted = -1;
   for (const std::string& line : said_)
     if (auto days = DaysNamed(line, today_); !days.empty()) wanted = days.back();
-  const auto heard = DaysNamed(read_back, today_);
+  auto heard = DaysNamed(read_back, today_);
+  if (heard.empty() && now_local_ >= 0) {
+    // No weekday word came through ("the seasonal tune-up pond a december fourteenth"), but a
+    // date did, and a person knows what day of the week that is.
+    dialogue::LocalDateTime now;
+    dialogue::SplitLocalMinute(now_local_, &now.date.year, &now.date.month, &now.date.day, &now.hour, &now.minute);
+    if (auto t = dialogue::ExtractTime(read_back, now); t && t->date)
+      heard.push_back(dialogue::LocalDateTime{.date = *t->date}.weekday());
+  }
   if (wanted < 0 || heard.empty() || std::find(heard.begin(), heard.end(), wanted) != heard.end()) return std::nullopt;
   corrected_ = true;
   // The time answer it gave, if it named the day; else just the day.

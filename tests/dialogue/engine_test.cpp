@@ -316,6 +316,53 @@ TEST_CASE("the simulated caller reads only the agent's words") {
 }
 
 
+TEST_CASE("the scenario caller checks a read-back's date against the weekday it asked for") {
+  Call c("hvac", "2026-12-08T10:00:00");  // a Tuesday
+  Scenario sc;
+  sc.business = c.biz;
+  sc.now_utc = LocalTimeToUtc("2026-12-08T10:00:00", c.biz.timezone).value();
+  sc.says_first = "Can you do a tune-up this Sunday at ten a m?";
+  sc.answers = {{"name", {"Pat Rivera"}},
+                {"phone", {"five one two five five five zero one two three"}},
+                {"address", {"12 Maple Lane"}},
+                {"alternative", {"Monday at ten works."}}};
+  // A real read-back as the caller's recognizer heard it over audio: "Monday" is gone, the
+  // date is not. December 14 is a Monday, not the Sunday it asked for.
+  const std::string garbled =
+      "let me read that back the seasonal tuna pond a december fourteenth at ten am for pat for ever is that right";
+  auto wants_sunday = SimulatedCaller::ForScenario(sc);
+  (void)wants_sunday.Reply({"How can I help you?"});
+  CHECK(wants_sunday.Reply({garbled}) == std::optional<std::string>("No, I said Sunday."));
+  // December 13 is that Sunday: no complaint. Nor without a scenario (the date is unknown).
+  auto right_date = SimulatedCaller::ForScenario(sc);
+  (void)right_date.Reply({"How can I help you?"});
+  CHECK(right_date.Reply({"let me read that back a tune up december thirteenth at ten am is that right"}) ==
+        std::optional<std::string>("Yes."));
+  SimulatedCaller no_calendar(sc.says_first, sc.answers);
+  (void)no_calendar.Reply({"How can I help you?"});
+  CHECK(no_calendar.Reply({garbled}) == std::optional<std::string>("Yes."));
+  // The whole call, with the engine hearing "Monday" for "Sunday" as the recognizer did: the
+  // caller's no brings out that Sunday is closed, and it takes Monday at ten.
+  Call call("hvac", "2026-12-08T10:00:00");
+  auto person = SimulatedCaller::ForScenario(sc);
+  auto line = person.Reply({call.last});
+  REQUIRE(line);
+  call.Say("can you do a tune up this monday at ten a m");
+  std::string agent;
+  for (int turn = 0; turn < 14 && !call.conv->ended(); ++turn) {
+    agent += call.last + "\n";
+    // The caller hears the read-back without its weekday, as over audio.
+    std::string as_heard = call.last;
+    if (auto at = as_heard.find("Monday, "); at != std::string::npos) as_heard.erase(at, 8);
+    line = person.Reply({as_heard});
+    if (!line) break;
+    call.Say(*line);
+  }
+  CHECK(agent.find("closed") != std::string::npos);
+  REQUIRE(call.conv->outcome().appointment);
+  CHECK(call.conv->outcome().appointment->start == "2026-12-14T10:00");
+}
+
 TEST_CASE("a day lost to the ears is put right at the read-back: the scenario caller says no, the agent books its day") {
   Call c("hvac", "2026-12-08T10:15:00");  // a Tuesday
   Scenario sc;
