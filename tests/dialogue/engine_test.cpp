@@ -316,16 +316,24 @@ TEST_CASE("the simulated caller reads only the agent's words") {
 }
 
 
-TEST_CASE("the scenario caller checks a read-back's date against the weekday it asked for") {
-  Call c("hvac", "2026-12-08T10:00:00");  // a Tuesday
+// A scenario for `c`'s business at `local_now`, for SimulatedCaller::ForScenario.
+static Scenario ScenarioFor(const Call& c, const std::string& local_now, std::string says_first,
+                            std::map<std::string, std::vector<std::string>> answers) {
   Scenario sc;
   sc.business = c.biz;
-  sc.now_utc = LocalTimeToUtc("2026-12-08T10:00:00", c.biz.timezone).value();
-  sc.says_first = "Can you do a tune-up this Sunday at ten a m?";
-  sc.answers = {{"name", {"Pat Rivera"}},
-                {"phone", {"five one two five five five zero one two three"}},
-                {"address", {"12 Maple Lane"}},
-                {"alternative", {"Monday at ten works."}}};
+  sc.now_utc = LocalTimeToUtc(local_now, c.biz.timezone).value();
+  sc.says_first = std::move(says_first);
+  sc.answers = std::move(answers);
+  return sc;
+}
+
+TEST_CASE("the scenario caller checks a read-back's date against the weekday it asked for") {
+  Call c("hvac", "2026-12-08T10:00:00");  // a Tuesday
+  const Scenario sc = ScenarioFor(c, "2026-12-08T10:00:00", "Can you do a tune-up this Sunday at ten a m?",
+                                  {{"name", {"Pat Rivera"}},
+                                   {"phone", {"five one two five five five zero one two three"}},
+                                   {"address", {"12 Maple Lane"}},
+                                   {"alternative", {"Monday at ten works."}}});
   // A real read-back as the caller's recognizer heard it over audio: "Monday" is gone, the
   // date is not. December 14 is a Monday, not the Sunday it asked for.
   const std::string garbled =
@@ -365,11 +373,8 @@ TEST_CASE("the scenario caller checks a read-back's date against the weekday it 
 
 TEST_CASE("a day lost to the ears is put right at the read-back: the scenario caller says no, the agent books its day") {
   Call c("hvac", "2026-12-08T10:15:00");  // a Tuesday
-  Scenario sc;
-  sc.business = c.biz;
-  sc.now_utc = LocalTimeToUtc("2026-12-08T10:15:00", c.biz.timezone).value();
-  sc.says_first = "I need a seasonal tune-up on Thursday at three p m.";
-  sc.answers = {{"name", {"John Smith"}}, {"address", {"1200 Oak Street"}}};
+  const Scenario sc = ScenarioFor(c, "2026-12-08T10:15:00", "I need a seasonal tune-up on Thursday at three p m.",
+                                  {{"name", {"John Smith"}}, {"address", {"1200 Oak Street"}}});
   auto person = SimulatedCaller::ForScenario(sc);
   auto line = person.Reply({c.last});
   REQUIRE(line);
