@@ -194,8 +194,13 @@ std::optional<std::string> SimulatedCaller::Answer(const std::vector<std::string
     auto it = answers_.find(key);
     if (it != answers_.end() && !it->second.empty()) {
       unknown_ = 0;
-      size_t n = asked_[key]++;
-      return it->second[std::min(n, it->second.size() - 1)];
+      const size_t n = std::min(asked_[key], it->second.size() - 1);
+      // A scripted "yes" is meant for a right read-back: a wrong day still gets a no first (a
+      // scripted "no, ..." is the scenario's own correction and is said as written).
+      if (key == "confirm" && Lower(it->second[n]).rfind("yes", 0) == 0)
+        if (auto no = CorrectReadBack(LastQuestion(agent_turn))) return no;
+      ++asked_[key];
+      return it->second[n];
     }
     // What most people would say when the scenario does not say otherwise.
     if (key == "service") return says_first_;  // asked what they need: they say it again

@@ -307,6 +307,20 @@ TEST_CASE("the simulated caller reads only the agent's words") {
   (void)took_other.Reply({"Thursday is full. I can do 9 AM or 10 AM on Friday. Would one of those work?"});
   CHECK(took_other.Reply({"Let me read that back: a furnace tune-up on Friday at 9 AM. Is that right?"}) ==
         std::optional<std::string>("Yes."));
+  // A scripted "yes" is for a right read-back: a wrong day gets the no first, then the "yes".
+  SimulatedCaller scripted_yes("A furnace tune-up on Thursday, please.", {{"confirm", {"Yes, that's right."}}});
+  (void)scripted_yes.Reply({"How can I help you?"});
+  CHECK(scripted_yes.Reply({"Let me read that back: a furnace tune-up on Friday at 3 PM. Is that right?"}) ==
+        std::optional<std::string>("No, I said Thursday."));
+  CHECK(scripted_yes.Reply({"Let me read that back: a furnace tune-up on Thursday at 3 PM. Is that right?"}) ==
+        std::optional<std::string>("Yes, that's right."));
+  // A scripted no is the scenario's own correction: said as written, then its day is the one checked.
+  SimulatedCaller scripted_no("A furnace tune-up on Thursday, please.", {{"confirm", {"No, I said Friday.", "Yes."}}});
+  (void)scripted_no.Reply({"How can I help you?"});
+  CHECK(scripted_no.Reply({"Let me read that back: a furnace tune-up on Wednesday at 3 PM. Is that right?"}) ==
+        std::optional<std::string>("No, I said Friday."));
+  CHECK(scripted_no.Reply({"Let me read that back: a furnace tune-up on Friday at 3 PM. Is that right?"}) ==
+        std::optional<std::string>("Yes."));
   SimulatedCaller caller("Hi", {{"name", {"Ann"}}, {"confirm", {"No, I said Friday.", "Yes."}}});
   CHECK(caller.Reply({"Hello, how can I help?"}) == std::optional<std::string>("Hi"));
   CHECK(caller.Reply({"Your name?"}) == std::optional<std::string>("Ann"));
@@ -346,6 +360,15 @@ TEST_CASE("the scenario caller checks a read-back's date against the weekday it 
   (void)right_date.Reply({"How can I help you?"});
   CHECK(right_date.Reply({"let me read that back a tune up december thirteenth at ten am is that right"}) ==
         std::optional<std::string>("Yes."));
+  // The Twilio smoke run's dental call: "Thursday" lost on the way in, "today" read back, and the
+  // scenario's scripted "Yes." -- the wrong day is still said first.
+  Call dental("dental", "2026-12-08T10:00:00");
+  auto ada = SimulatedCaller::ForScenario(ScenarioFor(dental, "2026-12-08T10:00:00",
+                                                      "I'd like a cleaning on Thursday at 3 p m.",
+                                                      {{"name", {"Ada Moss"}}, {"confirm", {"Yes."}}}));
+  (void)ada.Reply({"How can I help you?"});
+  CHECK(ada.Reply({"let me read that back at cleaning with i've done it again today at three p m is that right"}) ==
+        std::optional<std::string>("No, I said Thursday."));
   SimulatedCaller no_calendar(sc.says_first, sc.answers);
   (void)no_calendar.Reply({"How can I help you?"});
   CHECK(no_calendar.Reply({garbled}) == std::optional<std::string>("Yes."));
