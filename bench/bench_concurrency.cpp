@@ -433,8 +433,9 @@ constexpr const char* kUsage =
     "  --window S           measurement window per level in seconds (default 5)\n"
     "  --threads N          client threads (default 1)\n"
     "  --workers N          host pipeline workers (default 1)\n"
-    "  --pipeline-rate HZ   host's Twilio pipeline rate, 16000 or 8000 (default 16000)\n"
-    "  --read-batch N       host's twilio_read_batch: media messages per socket read (default 1)\n"
+    "  --pipeline-rate HZ   host's Twilio pipeline rate, 8000 or 16000 (default 8000, the host's default)\n"
+    "  --read-batch N|auto  host's twilio_read_batch: media messages per socket read (default auto, the\n"
+    "                       host's default: 1 below 1000 open streams, 3 from there)\n"
     "  --coalesce N         this client writes each stream's media N at a time, every N x 20 ms (default 1,\n"
     "                       one per write as Twilio sends them; N > 1 spares the client's own CPU)\n"
     "  --host-cmd CMD       start this host instead of `infini serve` ({port} is replaced)\n"
@@ -443,7 +444,8 @@ constexpr const char* kUsage =
 int main(int argc, char** argv) {
   std::vector<int> levels = {100, 500, 1000, 2000, 4000};
   double window_s = 5;
-  int threads_n = 1, workers = 1, pipeline_rate = 16000, read_batch = 1, coalesce = 1;
+  int threads_n = 1, workers = 1, pipeline_rate = 8000, coalesce = 1;
+  std::string read_batch = "\"auto\"";
   std::string host_cmd, url;
   pid_t pid = -1;
   for (int i = 1; i < argc; i += 2) {
@@ -462,7 +464,7 @@ int main(int argc, char** argv) {
     else if (k == "--threads" || k == "--loops") threads_n = std::max(1, std::stoi(v));
     else if (k == "--workers") workers = std::max(1, std::stoi(v));
     else if (k == "--pipeline-rate") pipeline_rate = std::stoi(v);
-    else if (k == "--read-batch") read_batch = std::stoi(v);
+    else if (k == "--read-batch") read_batch = v == "auto" ? "\"auto\"" : std::to_string(std::stoi(v));
     else if (k == "--coalesce") {
       coalesce = std::stoi(v);
       if (coalesce < 1 || coalesce > 10) {
@@ -545,11 +547,11 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Stream>> streams;
 
   std::printf("machine: %u cores, load average %.2f before the run\n", std::thread::hardware_concurrency(), LoadAverage());
-  std::printf("\n%7s %8s %7s %7s %9s %6s %8s %10s %8s %8s %9s %9s %9s %7s %6s\n", "streams", "host CPU", "user", "kernel",
-              "us/frame", "read", "out/s", "worst lag", "backlog", "dropped", "send lag", "RSS/call", "host RSS", "client",
+  std::printf("\n%7s %8s %7s %7s %9s %6s %6s %8s %10s %8s %8s %9s %9s %9s %7s %6s\n", "streams", "host CPU", "user",
+              "kernel", "us/frame", "read", "batch", "out/s", "worst lag", "backlog", "dropped", "send lag", "RSS/call", "host RSS", "client",
               "load");
-  std::printf("%7s %8s %7s %7s %9s %6s %8s %10s %8s %8s %9s %9s %9s %7s %6s\n", "", "(1 core)", "", "", "(host)", "(sent)",
-              "(frames)", "(outbound)", "(frames)", "(frames)", "(client)", "", "", "CPU", "avg");
+  std::printf("%7s %8s %7s %7s %9s %6s %6s %8s %10s %8s %8s %9s %9s %9s %7s %6s\n", "", "(1 core)", "", "", "(host)",
+              "(sent)", "(host)", "(frames)", "(outbound)", "(frames)", "(frames)", "(client)", "", "", "CPU", "avg");
   ProcTimes base = ReadProc(pid);
   long rss_prev = base.rss_kb;
   size_t n_prev = 0;
@@ -636,9 +638,11 @@ int main(int argc, char** argv) {
     const std::string read = in0 >= 0 && in >= 0 && frames > 0
                                  ? fmt::format("{:.0f}%", 100.0 * static_cast<double>(in - in0) / static_cast<double>(frames))
                                  : "?";
-    std::printf("%7zu %7.1f%% %6.1f%% %6.1f%% %9.1f %6s %8.0f %7.1f ms %8s %8s %6.1f ms %6.0f KB %6ld MB %6.0f%% %6.2f\n",
+    const int64_t batch = JsonInt(health, "twilio_read_batch");
+    std::printf("%7zu %7.1f%% %6.1f%% %6.1f%% %9.1f %6s %6s %8.0f %7.1f ms %8s %8s %6.1f ms %6.0f KB %6ld MB %6.0f%% %6.2f\n",
                 streams.size(), 100 * (user + kernel) / wall, 100 * user / wall, 100 * kernel / wall,
-                frames ? (user + kernel) * 1e6 / static_cast<double>(frames) : 0.0, read.c_str(), out_per_s, worst,
+                frames ? (user + kernel) * 1e6 / static_cast<double>(frames) : 0.0, read.c_str(),
+                batch > 0 ? std::to_string(batch).c_str() : "?", out_per_s, worst,
                 in >= 0 && handled >= 0 ? std::to_string(in - handled - std::max<int64_t>(0, dropped)).c_str() : "?",
                 dropped >= 0 ? std::to_string(dropped - dropped_prev).c_str() : "?", send_lag, rss_per_call_kb,
                 t1.rss_kb / 1024, 100 * client_cpu, LoadAverage());
@@ -657,7 +661,7 @@ int main(int argc, char** argv) {
   if (!failure.empty()) std::printf("stopped: %s\n", failure.c_str());
   std::printf("(host CPU: share of one core over a %.0f s window, user and kernel from /proc/<pid>/stat; us/frame: host\n"
               " CPU per inbound media message (outbound work included: out/s = paced frames the host sent); read: frames the host\n"
-              " read in the window per frame sent (below 100%% it is falling behind); worst lag: host's paced outbound audio against its 20 ms schedule;\n"
+              " read in the window per frame sent (below 100%% it is falling behind); batch: the host's twilio_read_batch now; worst lag: host's paced outbound audio against its 20 ms schedule;\n"
               " backlog: frames received by the host's network thread and not yet through the pipeline at the window's\n"
               " end; dropped: inbound frames the host discarded in the window (pipeline > 1000 events behind);\n"
               " send lag: this client's own tick lateness; RSS/call: host RSS growth per stream added at that level)\n",

@@ -27,7 +27,8 @@ struct EvalFlags {
   std::string url;      // a running host instead of one started per scenario
   int concurrency = 2;
   bool realtime = false;
-  int narrowband = 0;   // twilio: host pipeline at 8 kHz
+  int pipeline_rate = 8000;  // twilio: the host's pipeline rate (serve's twilio_pipeline_rate)
+  int narrowband = 0;       // the old spelling of --pipeline-rate 8000
 };
 
 int RunAudioEval(const EvalFlags& f, const std::vector<std::filesystem::path>& files, const std::string& businesses);
@@ -134,7 +135,9 @@ int RunAudioEval(const EvalFlags& f, const std::vector<std::filesystem::path>& f
   const int concurrency = std::max(1, f.concurrency);
   std::printf("audio eval: %zu scenarios over the %s transport%s, %s, %d at a time, %s\n", files.size(),
               f.transport.c_str(),
-              transport == infini::CallTransport::kTwilio ? (f.narrowband ? " (host pipeline 8 kHz narrowband)" : " (host pipeline 8->16 kHz)") : " (PCM16 16 kHz)",
+              transport == infini::CallTransport::kTwilio
+                  ? (f.narrowband || f.pipeline_rate == 8000 ? " (host pipeline 8 kHz)" : " (host pipeline 8->16 kHz)")
+                  : " (PCM16 16 kHz)",
               f.url.empty() ? "one in-process host per scenario" : ("host " + f.url).c_str(), concurrency,
               f.realtime ? "real time" : "faster than real time");
   if (!f.url.empty())
@@ -152,7 +155,7 @@ int RunAudioEval(const EvalFlags& f, const std::vector<std::filesystem::path>& f
         o.caller = {caller_ears->get(), voices->get()};
         o.transport = transport;
         o.realtime = f.realtime;
-        o.twilio_pipeline_rate = f.narrowband ? 8000 : 16000;
+        o.twilio_pipeline_rate = f.narrowband ? 8000 : f.pipeline_rate;
         r = infini::RunHostedScenario(files[i].string(), businesses, o);
       } else {
         infini::RemoteCallOptions o;
@@ -253,7 +256,11 @@ infini::host::RegisterCommand reg{{"eval", 50, [](CLI::App& app) {
   sub->add_option("--concurrency", flags->concurrency, "--audio: calls at once")->capture_default_str();
   sub->add_option("--url", flags->url, "--audio: call this running host instead of one in-process host per scenario");
   sub->add_flag("--realtime", flags->realtime, "--audio: audio at a phone's pace (default: faster)");
-  sub->add_flag("--narrowband", flags->narrowband, "--audio --transport twilio: the host's pipeline runs at 8 kHz");
+  sub->add_option("--pipeline-rate", flags->pipeline_rate,
+                  "--audio --transport twilio: the in-process host's twilio_pipeline_rate, 8000 (default, as serve) "
+                  "or 16000 (every frame upsampled first)")
+      ->check(CLI::IsMember({8000, 16000}));
+  sub->add_flag("--narrowband", flags->narrowband, "same as --pipeline-rate 8000 (the default now)");
   return [flags] { return RunEval(*flags); };
 }}};
 

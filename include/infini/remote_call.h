@@ -140,7 +140,7 @@ struct HostedScenarioOptions {
   CallTransport transport = CallTransport::kNative;
   std::string native_format = "pcm16";
   bool realtime = false;         // false: the host does not pace its audio and the caller sends fast
-  int twilio_pipeline_rate = 16000;  // the host's pipeline rate for Twilio μ-law (8000 = narrowband)
+  int twilio_pipeline_rate = 8000;  // the host's pipeline rate for Twilio μ-law (ServerOptions')
   VoiceCallOptions call;         // host VAD/turn tuning, agent voice
   std::string caller_voice = "rms";
   std::string transfer_result;   // native: RemoteCallOptions::transfer_result ("" = the scenario's)

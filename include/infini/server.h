@@ -78,16 +78,23 @@ struct ServerOptions {
   std::shared_ptr<CallControl> call_control;  // null: record + end the stream (call_control.h)
 
   int worker_threads = 4;           // pipeline + handler pool (0 = hardware threads)
-  // Sample rate the pipeline runs at for Twilio's 8 kHz μ-law: 16000 resamples up
-  // (the embedded recognizer is wideband), 8000 runs narrowband.
-  int twilio_pipeline_rate = 16000;
+  // Sample rate the pipeline runs at for Twilio's 8 kHz μ-law. 8000 (default): the VAD and turn
+  // detector run on the line's own samples and the recognizer gets them as they are (pocketsphinx
+  // upsamples the caller's speech for its wideband model itself; a network recognizer takes μ-law
+  // rates). 16000: every frame is upsampled first, which costs ~25 % more host CPU per stream
+  // and hears the same (docs/performance.md).
+  int twilio_pipeline_rate = 8000;
   // Inbound Twilio media read in batches: the kernel wakes the host for a stream only once about
   // this many 20 ms media messages wait in its socket (SO_RCVLOWAT), so one read takes them all.
-  // 1 (default): every message as it arrives. 3 cut host CPU per stream by ~23 % at 1500 streams
-  // (docs/performance.md, "Concurrency"), for up to 40 ms more inbound delay per frame. Messages
-  // smaller than a batch (a lone "stop") wait for more bytes or for the peer to close, as Twilio
-  // does after "stop". 1..10.
-  int twilio_read_batch = 1;
+  // kReadBatchAuto (default): 1 -- every message as it arrives -- while fewer than
+  // twilio_auto_batch_streams Twilio streams are open, 3 from there on, 1 again below 80 % of it.
+  // A lightly loaded host adds no delay; a host with thousands of streams spends ~30 % less CPU
+  // per stream for up to 40 ms more inbound delay (docs/performance.md, "Concurrency").
+  // 1..10: always that many. Messages smaller than a batch (a lone "stop") wait for more bytes
+  // or for the peer to close, as Twilio does after "stop".
+  static constexpr int kReadBatchAuto = 0;
+  int twilio_read_batch = kReadBatchAuto;
+  int twilio_auto_batch_streams = 1000;
   // Outbound audio is paced at real time (20 ms frames, up to 40 ms ahead). Tests turn it
   // off to run calls faster than real time; the native socket can also ask for "pacing":"none".
   bool pace_output = true;
@@ -125,6 +132,8 @@ struct ServerStats {
   int64_t frames_dropped = 0;    // ... discarded because that call's pipeline was too far behind
                                  // (each logged; the call gets an "audio_dropped" action)
   int64_t frames_out = 0;
+  int64_t twilio_streams = 0;    // Twilio media stream sockets open
+  int twilio_read_batch = 1;     // media messages per read on them now (see twilio_read_batch)
 };
 
 // `infini serve`'s config file: one JSON object; every key optional (defaults above).
@@ -132,7 +141,8 @@ struct ServerStats {
 //    "businesses": ["businesses/hvac.json"], "store": "infini.db",
 //    "recognizer": "pocketsphinx", "synthesizer": "flite", "language_model": null,
 //    "messenger": "outbox", "prices": {"twilio/call_seconds": 0.00014},
-//    "workers": 4, "twilio_pipeline_rate": 16000, "agent_voice": "slt", "end_silence_ms": 600,
+//    "workers": 4, "twilio_pipeline_rate": 8000, "twilio_read_batch": "auto",
+//    "agent_voice": "slt", "end_silence_ms": 600,
 //    "max_body_bytes": 1048576, "start_timeout_ms": 10000, "idle_timeout_ms": 60000,
 //    "max_call_seconds": 3600, "allow_unsigned_webhooks": false}
 // Relative paths are relative to the config file. Secrets come from the environment, never

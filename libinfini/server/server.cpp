@@ -121,9 +121,13 @@ class ServerImpl final : public Server {
     }
     if (options_.businesses.empty())
       return Status::InvalidArgument("server: no business configured (business_files or businesses)");
-    if (options_.twilio_read_batch < 1 || options_.twilio_read_batch > 10)
+    if (options_.twilio_read_batch < 0 || options_.twilio_read_batch > 10)
+      return Status::InvalidArgument(fmt::format(
+          "server: twilio_read_batch {} (supported: 1..10 media messages per read, or 0 = auto)", options_.twilio_read_batch));
+    if (options_.twilio_auto_batch_streams < 1)
       return Status::InvalidArgument(
-          fmt::format("server: twilio_read_batch {} (supported: 1..10 media messages per read)", options_.twilio_read_batch));
+          fmt::format("server: twilio_auto_batch_streams {} (must be at least 1)", options_.twilio_auto_batch_streams));
+    read_batch_ = options_.twilio_read_batch == ServerOptions::kReadBatchAuto ? 1 : options_.twilio_read_batch;
     if (options_.twilio_pipeline_rate != 8000 && options_.twilio_pipeline_rate != 16000)
       return Status::InvalidArgument(
           fmt::format("server: twilio_pipeline_rate {} (supported: 8000, 16000)", options_.twilio_pipeline_rate));
@@ -374,6 +378,8 @@ class ServerImpl final : public Server {
     s.frames_handled = frames_handled_.load();
     s.frames_dropped = frames_dropped_.load();
     s.frames_out = frames_out_.load();
+    s.twilio_streams = twilio_streams_.load();
+    s.twilio_read_batch = read_batch_.load();
     return s;
   }
 
@@ -762,7 +768,9 @@ class ServerImpl final : public Server {
                                           {"frames_in", frames_in_.load()},
                                           {"frames_handled", frames_handled_.load()},
                                           {"frames_dropped", frames_dropped_.load()},
-                                          {"frames_out", frames_out_.load()}}.dump());
+                                          {"frames_out", frames_out_.load()},
+                                          {"twilio_streams", twilio_streams_.load()},
+                                          {"twilio_read_batch", read_batch_.load()}}.dump());
     for (const auto& [prefix, handler] : mounts_) {
       if (StartsWith(req.path, prefix) &&
           (req.path.size() == prefix.size() || prefix.back() == '/' || req.path[prefix.size()] == '/'))
@@ -932,18 +940,42 @@ class ServerImpl final : public Server {
     const uint64_t id = pss->id;
     c.outlet = std::make_shared<Outlet>(id, [this](uint64_t i) { Wake(i); }, options_.max_outbound_queue_bytes);
     c.session = std::make_shared<CallSession>(&ctx_, c.outlet);
-    if (c.kind == WsConn::Kind::kTwilio && options_.twilio_read_batch > 1) {
-      // A Twilio media message is ~360 bytes; wake once about `twilio_read_batch` of them wait.
-      const int bytes = options_.twilio_read_batch * kMinMediaMessageBytes;
-      if (setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes) != 0)
-        INFINI_LOG(kWarn, "server: SO_RCVLOWAT {} on a Twilio stream: {}", bytes, std::strerror(errno));
+    if (c.kind == WsConn::Kind::kTwilio) {
+      twilio_streams_.fetch_add(1);
+      if (!UpdateReadBatch() && read_batch_ > 1) SetReadBatch(c, read_batch_);
     }
     return 0;
+  }
+
+  // twilio_read_batch "auto": 1 below twilio_auto_batch_streams open streams, 3 from there,
+  // 1 again below 80 % of it (the gap keeps a host near the line from flipping every call).
+  // True when it changed (every open Twilio stream has the new batch then).
+  bool UpdateReadBatch() {
+    if (options_.twilio_read_batch != ServerOptions::kReadBatchAuto) return false;
+    const int64_t open = twilio_streams_.load(), line = options_.twilio_auto_batch_streams;
+    int batch = read_batch_;
+    if (open >= line) batch = kAutoReadBatch;
+    if (open * 5 < line * 4) batch = 1;
+    if (batch == read_batch_) return false;
+    INFINI_LOG(kInfo, "server: {} Twilio streams open: reading media {} message{} at a time", open, batch,
+               batch == 1 ? "" : "s");
+    read_batch_ = batch;
+    for (auto& [id, conn] : ws_)
+      if (conn.kind == WsConn::Kind::kTwilio) SetReadBatch(conn, batch);
+    return true;
+  }
+
+  // A Twilio media message is ~360 bytes: the kernel wakes the loop once about `batch` of them wait.
+  static void SetReadBatch(WsConn& c, int batch) {
+    const int bytes = batch > 1 ? batch * kMinMediaMessageBytes : 1;
+    if (setsockopt(lws_get_socket_fd(c.wsi), SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes) != 0)
+      INFINI_LOG(kWarn, "server: SO_RCVLOWAT {} on a Twilio stream: {}", bytes, std::strerror(errno));
   }
 
   static const char* KindName(const WsConn& c) { return c.kind == WsConn::Kind::kTwilio ? "twilio" : "native"; }
 
   static constexpr int kLeadMs = 40;  // paced audio may run this far ahead of real time
+  static constexpr int kAutoReadBatch = 3;  // what "auto" reads by past the line
   // The smallest 20 ms Twilio media message: 216 base64 characters of payload in ~120 of JSON.
   static constexpr int kMinMediaMessageBytes = 330;
 
@@ -1021,7 +1053,12 @@ class ServerImpl final : public Server {
     std::string why = c.close_reason.empty() ? (stop_ ? "server stopping" : "caller hung up (socket closed)")
                                              : c.close_reason;
     if (c.session) c.session->Post(InEvent::Of(InEvent::Kind::kClosed, why));
+    const bool twilio = c.kind == WsConn::Kind::kTwilio;
     ws_.erase(it);
+    if (twilio) {
+      twilio_streams_.fetch_sub(1);
+      UpdateReadBatch();
+    }
   }
 
   int OnWsReceive(struct lws* wsi, Pss* pss, void* in, size_t len) {
@@ -1318,7 +1355,8 @@ class ServerImpl final : public Server {
   std::map<std::string, Parked> parked_;  // CallSid -> transfer waiting for its <Dial> result
 
   std::atomic<int64_t> http_requests_{0}, active_calls_{0}, calls_started_{0}, calls_ended_{0}, bad_messages_{0},
-      frames_in_{0}, frames_out_{0}, frames_handled_{0}, frames_dropped_{0};
+      frames_in_{0}, frames_out_{0}, frames_handled_{0}, frames_dropped_{0}, twilio_streams_{0};
+  std::atomic<int> read_batch_{1};  // written on the loop thread only; stats() reads it
 };
 
 }  // namespace

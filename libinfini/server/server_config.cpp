@@ -37,7 +37,8 @@ Result<ServerOptions> ParseServerConfig(const json& c, const std::string& base_d
   if (!getenv) getenv = [](const char* n) -> const char* { return std::getenv(n); };
   if (!c.is_object()) return Status::InvalidArgument("server config: not a JSON object");
   static const char* kKeys[] = {"host", "port", "public_url", "businesses", "store", "recognizer", "synthesizer",
-                                "language_model", "workers", "twilio_pipeline_rate", "twilio_read_batch", "agent_voice", "end_silence_ms",
+                                "language_model", "workers", "twilio_pipeline_rate", "twilio_read_batch",
+                                "twilio_auto_batch_streams", "agent_voice", "end_silence_ms",
                                 "max_body_bytes", "start_timeout_ms", "idle_timeout_ms", "max_call_seconds",
                                 "allow_unsigned_webhooks", "api", "dashboard", "twilio", "messenger", "prices",
                                 "transfer_ring_seconds", "transfer_grace_seconds"};
@@ -70,7 +71,14 @@ Result<ServerOptions> ParseServerConfig(const json& c, const std::string& base_d
   }
   INFINI_RETURN_IF_ERROR(Get(c, "workers", o.worker_threads));
   INFINI_RETURN_IF_ERROR(Get(c, "twilio_pipeline_rate", o.twilio_pipeline_rate));
-  INFINI_RETURN_IF_ERROR(Get(c, "twilio_read_batch", o.twilio_read_batch));
+  if (auto it = c.find("twilio_read_batch"); it != c.end() && *it == "auto") {
+    o.twilio_read_batch = ServerOptions::kReadBatchAuto;
+  } else {
+    INFINI_RETURN_IF_ERROR(Get(c, "twilio_read_batch", o.twilio_read_batch));
+    if (o.twilio_read_batch == ServerOptions::kReadBatchAuto && it != c.end() && !it->is_null())
+      return Status::InvalidArgument("server config: \"twilio_read_batch\" 0 (use 1..10 or \"auto\")");
+  }
+  INFINI_RETURN_IF_ERROR(Get(c, "twilio_auto_batch_streams", o.twilio_auto_batch_streams));
   INFINI_RETURN_IF_ERROR(Get(c, "agent_voice", o.call.agent_voice));
   INFINI_RETURN_IF_ERROR(Get(c, "end_silence_ms", o.call.turn.end_silence_ms));
   INFINI_RETURN_IF_ERROR(Get(c, "max_body_bytes", o.max_body_bytes));
@@ -123,9 +131,10 @@ std::string ServerConfigHelp() {
   messenger                SMS to callers: "outbox" (default), "twilio", or ["twilio", "outbox"]
   prices                   price overrides {"provider/kind": usd_per_unit} (docs/providers.md, Cost tracking)
   workers                  pipeline/handler threads (default 4; 0 = one per core)
-  twilio_pipeline_rate     16000 (upsample Twilio's 8 kHz, default) or 8000
-  twilio_read_batch        1..10 media messages per socket read (default 1: each as it arrives; 3 costs
-                           ~23 % less CPU per stream for up to 40 ms more inbound delay)
+  twilio_pipeline_rate     8000 (default: the line's own rate) or 16000 (upsample every frame first)
+  twilio_read_batch        "auto" (default) or 1..10 media messages per socket read. auto: 1 (each as
+                           it arrives) below twilio_auto_batch_streams open Twilio streams (default
+                           1000), 3 above: ~30 % less CPU per stream for up to 40 ms inbound delay
   agent_voice              synthesizer voice when the business names none (default slt)
   end_silence_ms           silence that ends a caller turn (default 600)
   max_body_bytes, start_timeout_ms, idle_timeout_ms, max_call_seconds, allow_unsigned_webhooks

@@ -256,7 +256,7 @@ TEST_CASE("twilio_read_batch 3: media read in batches, the tail and stop taken w
   CHECK(server->stats().frames_dropped == 0);
   CHECK(StillServes(*server));
 
-  for (int bad : {0, 11}) {
+  for (int bad : {-1, 11}) {
     auto b = FaultOptions();
     b.twilio_read_batch = bad;
     auto created = infini::Server::Create(b);
@@ -264,6 +264,49 @@ TEST_CASE("twilio_read_batch 3: media read in batches, the tail and stop taken w
     REQUIRE_FALSE(st.ok());
     CHECK(Has(st.message(), "twilio_read_batch " + std::to_string(bad)));
   }
+  auto b = FaultOptions();
+  b.twilio_auto_batch_streams = 0;
+  auto created = infini::Server::Create(b);
+  infini::Status st = created.ok() ? created.value()->Start() : created.status();
+  REQUIRE_FALSE(st.ok());
+  CHECK(Has(st.message(), "twilio_auto_batch_streams 0"));
+}
+
+TEST_CASE("twilio_read_batch auto: every message at once below the line, batches of 3 from it, back to 1 below 80 %") {
+  auto o = FaultOptions();
+  o.start_timeout_ms = 10000;
+  o.twilio_auto_batch_streams = 3;  // by 3 from 3 open streams; by 1 again at 2 (2 * 5 < 3 * 4)
+  REQUIRE(o.twilio_read_batch == infini::ServerOptions::kReadBatchAuto);  // the default
+  auto server = StartServer(o);
+  std::vector<int16_t> silence(160, 0);
+  Client a(server->port(), "/twilio/stream");
+  REQUIRE(a.ws().SendText(TwilioStart("CAauto1")).ok());
+  CHECK(Eventually([&] { return server->stats().calls_started == 1; }, 5s));  // a lone start is read at once
+  Client b(server->port(), "/twilio/stream");
+  REQUIRE(b.ws().SendText(TwilioStart("CAauto2")).ok());
+  CHECK(Eventually([&] { return server->stats().calls_started == 2; }, 5s));
+  CHECK(server->stats().twilio_streams == 2);
+  CHECK(server->stats().twilio_read_batch == 1);
+  REQUIRE(a.Next("mark", 20s).has_value());
+  {
+    std::optional<Client> c;
+    c.emplace(server->port(), "/twilio/stream");  // the third stream: past the line
+    CHECK(Eventually([&] { return server->stats().twilio_read_batch == 3; }, 5s));
+    CHECK(server->stats().twilio_streams == 3);
+    // One media message on a call that is already running is less than a batch now: held.
+    const int64_t before = server->stats().frames_in;
+    REQUIRE(a.ws().SendText(TwilioMedia("CAauto1", silence, 0)).ok());
+    std::this_thread::sleep_for(300ms);
+    CHECK(server->stats().frames_in == before);
+    // The third stream closes: below 80 % of the line, every socket reads each message again,
+    // and the one that waited in A's socket is taken without another message behind it.
+    c.reset();
+    CHECK(Eventually([&] { return server->stats().twilio_read_batch == 1; }, 5s));
+    CHECK(Eventually([&] { return server->stats().frames_in == before + 1; }, 5s));
+  }
+  CHECK(server->stats().twilio_streams == 2);
+  CHECK(server->stats().frames_dropped == 0);
+  CHECK(StillServes(*server));
 }
 
 TEST_CASE("a client that stops reading: the call is ended and its row closed; the host keeps serving") {

@@ -424,3 +424,31 @@ TEST_CASE("native /voice with Opus: agent audio arrives as Opus packets that dec
     REQUIRE((*ws)->SendBinary(std::string_view(reinterpret_cast<const char*>(pkt.data()), pkt.size())).ok());
   REQUIRE(Eventually([&] { return server->stats().frames_in >= 10; }, 5s));
 }
+
+TEST_CASE("serve config: the Twilio keys' defaults, \"auto\", and bad values named") {
+  auto none = [](const char*) -> const char* { return nullptr; };
+  auto defaults = infini::ParseServerConfig(json::object(), "", none);
+  REQUIRE(defaults.ok());
+  CHECK(defaults->twilio_pipeline_rate == 8000);
+  CHECK(defaults->twilio_read_batch == infini::ServerOptions::kReadBatchAuto);
+  CHECK(defaults->twilio_auto_batch_streams == 1000);
+
+  auto set = infini::ParseServerConfig(
+      json{{"twilio_pipeline_rate", 16000}, {"twilio_read_batch", 3}, {"twilio_auto_batch_streams", 50}}, "", none);
+  REQUIRE(set.ok());
+  CHECK(set->twilio_pipeline_rate == 16000);
+  CHECK(set->twilio_read_batch == 3);
+  CHECK(set->twilio_auto_batch_streams == 50);
+  auto automatic = infini::ParseServerConfig(json{{"twilio_read_batch", "auto"}}, "", none);
+  REQUIRE(automatic.ok());
+  CHECK(automatic->twilio_read_batch == infini::ServerOptions::kReadBatchAuto);
+
+  for (const json& bad : {json(0), json("three")}) {
+    auto r = infini::ParseServerConfig(json{{"twilio_read_batch", bad}}, "", none);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message().find("twilio_read_batch") != std::string::npos);
+  }
+  auto unknown = infini::ParseServerConfig(json{{"twilio_read_batches", 3}}, "", none);
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.status().message().find("twilio_read_batches") != std::string::npos);
+}
