@@ -33,6 +33,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <netinet/in.h>
 #include <sstream>
@@ -438,13 +439,16 @@ constexpr const char* kUsage =
     "                       host's default: 1 below 1000 open streams, 3 from there)\n"
     "  --coalesce N         this client writes each stream's media N at a time, every N x 20 ms (default 1,\n"
     "                       one per write as Twilio sends them; N > 1 spares the client's own CPU)\n"
+    "  --talk S             each stream's greeting lasts about S seconds (default 0: the sample business's\n"
+    "                       ~5 s greeting, so no outbound audio in the window); with S longer than the whole\n"
+    "                       run the host sends paced agent audio (50 messages/s per stream) in every window\n"
     "  --host-cmd CMD       start this host instead of `infini serve` ({port} is replaced)\n"
     "  --url ws://127.0.0.1:PORT --pid PID   measure a host already running\n";
 
 int main(int argc, char** argv) {
   std::vector<int> levels = {100, 500, 1000, 2000, 4000};
   double window_s = 5;
-  int threads_n = 1, workers = 1, pipeline_rate = 8000, coalesce = 1;
+  int threads_n = 1, workers = 1, pipeline_rate = 8000, coalesce = 1, talk_s = 0;
   std::string read_batch = "\"auto\"";
   std::string host_cmd, url;
   pid_t pid = -1;
@@ -472,6 +476,13 @@ int main(int argc, char** argv) {
         return 2;
       }
     }
+    else if (k == "--talk") {
+      talk_s = std::stoi(v);
+      if (talk_s < 0 || talk_s > 3600) {
+        std::fprintf(stderr, "--talk %s: must be 0..3600 seconds\n", v.c_str());
+        return 2;
+      }
+    }
     else if (k == "--host-cmd") host_cmd = v;
     else if (k == "--url") url = v;
     else if (k == "--pid") pid = std::stoi(v);
@@ -493,9 +504,32 @@ int main(int argc, char** argv) {
     if (host_cmd.empty()) {
       // `infini serve` with null speech, pinned to CPU 1 (this client pins itself to CPU 0).
       const std::string config = "/tmp/bench_concurrency_host_" + std::to_string(getpid()) + ".json";
-      std::ofstream(config) << R"({"recognizer":"null","synthesizer":{"name":"silence"},"workers":)" << workers
-                            << R"(,"twilio_pipeline_rate":)" << pipeline_rate << R"(,"twilio_read_batch":)" << read_batch
-                            << R"(,"idle_timeout_ms":600000,"businesses":[")" INFINI_SOURCE_DIR "/examples/businesses/hvac.json\"]}";
+      std::string business = INFINI_SOURCE_DIR "/examples/businesses/hvac.json";
+      int ms_per_char = 60;  // the silence synthesizer's default
+      if (talk_s > 0) {
+        // The same business with a greeting of `talk_s` seconds: sentences of 43 characters at
+        // 230 ms a character are 9.9 s each (the synthesizer bounds a sentence at 10 s).
+        const std::string sentence = "Please hold the line while we connect you. ";
+        ms_per_char = 230;
+        std::string greeting;
+        for (int ms = 0; ms < talk_s * 1000; ms += static_cast<int>(sentence.size() - 1) * ms_per_char) greeting += sentence;
+        std::ifstream in(business);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const std::string key = "\"greeting\": \"";
+        const size_t at = text.find(key);
+        const size_t end = at == std::string::npos ? at : text.find('"', at + key.size());
+        if (end == std::string::npos) {
+          std::fprintf(stderr, "--talk: no \"greeting\" in %s\n", business.c_str());
+          return 1;
+        }
+        text.replace(at + key.size(), end - at - key.size(), greeting);
+        business = "/tmp/bench_concurrency_business_" + std::to_string(getpid()) + ".json";
+        std::ofstream(business) << text;
+      }
+      std::ofstream(config) << R"({"recognizer":"null","synthesizer":{"name":"silence","ms_per_char":)" << ms_per_char
+                            << R"(},"workers":)" << workers << R"(,"twilio_pipeline_rate":)" << pipeline_rate
+                            << R"(,"twilio_read_batch":)" << read_batch << R"(,"idle_timeout_ms":600000,"businesses":[")"
+                            << business << "\"]}";
       host_cmd = "taskset -c 1 " + std::string(INFINI_BINARY_DIR) + "/infini serve --port {port} --config " + config;
       cpu_set_t mine;
       CPU_ZERO(&mine);
@@ -601,12 +635,15 @@ int main(int argc, char** argv) {
       t->send_lag_ms.store(0);
     }
     const std::string health0 = HostHealth(port);
-    const int64_t out0 = JsonInt(health0, "frames_out"), in0 = JsonInt(health0, "frames_in");
+    const int64_t in0 = JsonInt(health0, "frames_in");
     ProcTimes t0 = ReadProc(pid);
     struct rusage r0;
     getrusage(RUSAGE_SELF, &r0);
-    int64_t sent0 = 0;
-    for (auto& t : threads) sent0 += t->sent.load();
+    int64_t sent0 = 0, received0 = 0;
+    for (auto& t : threads) {
+      sent0 += t->sent.load();
+      received0 += t->received.load();
+    }
     const auto w0 = Clock::now();
     std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(window_s * 1000)));
     const double wall = std::chrono::duration<double>(Clock::now() - w0).count();
@@ -627,8 +664,12 @@ int main(int argc, char** argv) {
       break;
     }
     const int64_t in = JsonInt(health, "frames_in"), handled = JsonInt(health, "frames_handled"),
-                  dropped = JsonInt(health, "frames_dropped"), out1 = JsonInt(health, "frames_out");
-    const double out_per_s = out0 >= 0 && out1 >= 0 ? static_cast<double>(out1 - out0) / wall : -1;
+                  dropped = JsonInt(health, "frames_dropped");
+    // Paced agent audio that reached this client in the window (the host's frames_out counts
+    // frames as the synthesizer queues them, all of a prompt at once).
+    int64_t received = -received0;
+    for (auto& t : threads) received += t->received.load();
+    const double out_per_s = static_cast<double>(received) / wall;
     const double user = t1.user_s - t0.user_s, kernel = t1.kernel_s - t0.kernel_s;
     auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
     const double client_cpu = (tv(r1.ru_utime) - tv(r0.ru_utime) + tv(r1.ru_stime) - tv(r0.ru_stime)) / wall;
@@ -660,7 +701,7 @@ int main(int argc, char** argv) {
   for (auto& s : streams) ::close(s->fd);
   if (!failure.empty()) std::printf("stopped: %s\n", failure.c_str());
   std::printf("(host CPU: share of one core over a %.0f s window, user and kernel from /proc/<pid>/stat; us/frame: host\n"
-              " CPU per inbound media message (outbound work included: out/s = paced frames the host sent); read: frames the host\n"
+              " CPU per inbound media message (outbound work included: out/s = the host's paced media frames this client received); read: frames the host\n"
               " read in the window per frame sent (below 100%% it is falling behind); batch: the host's twilio_read_batch now; worst lag: host's paced outbound audio against its 20 ms schedule;\n"
               " backlog: frames received by the host's network thread and not yet through the pipeline at the window's\n"
               " end; dropped: inbound frames the host discarded in the window (pipeline > 1000 events behind);\n"
