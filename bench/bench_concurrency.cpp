@@ -33,7 +33,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <mutex>
 #include <netinet/in.h>
 #include <sstream>
@@ -43,6 +42,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "infini/base64.h"
 #include "infini/g711.h"
@@ -440,8 +440,9 @@ constexpr const char* kUsage =
     "  --coalesce N         this client writes each stream's media N at a time, every N x 20 ms (default 1,\n"
     "                       one per write as Twilio sends them; N > 1 spares the client's own CPU)\n"
     "  --talk S             each stream's greeting lasts about S seconds (default 0: the sample business's\n"
-    "                       ~5 s greeting, so no outbound audio in the window); with S longer than the whole\n"
-    "                       run the host sends paced agent audio (50 messages/s per stream) in every window\n"
+    "                       ~5 s greeting, which ends early in a window); with S longer than the whole run\n"
+    "                       the host sends paced agent audio (50 messages/s per stream) in every window, and\n"
+    "                       a level where none reaches this client fails (only with the default host)\n"
     "  --host-cmd CMD       start this host instead of `infini serve` ({port} is replaced)\n"
     "  --url ws://127.0.0.1:PORT --pid PID   measure a host already running\n";
 
@@ -497,6 +498,10 @@ int main(int argc, char** argv) {
   rl.rlim_cur = rl.rlim_max;
   setrlimit(RLIMIT_NOFILE, &rl);
 
+  if (talk_s > 0 && (!host_cmd.empty() || !url.empty())) {
+    std::fprintf(stderr, "--talk sets the default host's greeting; it cannot be used with --host-cmd or --url\n");
+    return 2;
+  }
   pid_t child = -1;
   int port = 0;
   if (url.empty()) {
@@ -513,18 +518,10 @@ int main(int argc, char** argv) {
         ms_per_char = 230;
         std::string greeting;
         for (int ms = 0; ms < talk_s * 1000; ms += static_cast<int>(sentence.size() - 1) * ms_per_char) greeting += sentence;
-        std::ifstream in(business);
-        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        const std::string key = "\"greeting\": \"";
-        const size_t at = text.find(key);
-        const size_t end = at == std::string::npos ? at : text.find('"', at + key.size());
-        if (end == std::string::npos) {
-          std::fprintf(stderr, "--talk: no \"greeting\" in %s\n", business.c_str());
-          return 1;
-        }
-        text.replace(at + key.size(), end - at - key.size(), greeting);
+        nlohmann::json biz = nlohmann::json::parse(std::ifstream(business));
+        biz["greeting"] = greeting;
         business = "/tmp/bench_concurrency_business_" + std::to_string(getpid()) + ".json";
-        std::ofstream(business) << text;
+        std::ofstream(business) << biz.dump();
       }
       std::ofstream(config) << R"({"recognizer":"null","synthesizer":{"name":"silence","ms_per_char":)" << ms_per_char
                             << R"(},"workers":)" << workers << R"(,"twilio_pipeline_rate":)" << pipeline_rate
@@ -691,6 +688,10 @@ int main(int argc, char** argv) {
     if (dropped >= 0) dropped_prev = dropped;
     if (closed > 0) {
       failure = fmt::format("{} stream(s) closed by the host or failed to send", closed);
+      break;
+    }
+    if (talk_s > 0 && received == 0) {
+      failure = "--talk: no agent audio reached this client in the window";
       break;
     }
     rss_prev = t1.rss_kb;
