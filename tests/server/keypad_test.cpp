@@ -471,12 +471,15 @@ void CheckKeyedBooking(infini::Server& server, int64_t row, const KeypadLog& log
   auto call = server.store().GetCall(row);
   CHECK(call->outcome == "booked");
   // The caller's keypad turns, as stored: the wrong number, then the number typed in two bursts, whole.
+  // Earlier keypad turns are legitimate (over narrowband the recognizer may miss the time, and the
+  // caller then picks an offered slot with "1"), so the phone turns are found, not assumed first.
   std::vector<std::string> keyed;
   for (const auto& t : Val(server.store().ListTurns(row)))
     if (t.speaker == "caller" && t.text.rfind("keypad:", 0) == 0) keyed.push_back(t.text);
-  REQUIRE(keyed.size() >= 2);
-  CHECK(keyed[0] == "keypad: 512#");
-  CHECK(keyed[1] == "keypad: 5125557788#");
+  const auto wrong = std::find(keyed.begin(), keyed.end(), "keypad: 512#");
+  REQUIRE(wrong != keyed.end());
+  REQUIRE(wrong + 1 != keyed.end());
+  CHECK(*(wrong + 1) == "keypad: 5125557788#");
   // The booking has exactly the keyed number: the book action and the calendar.
   bool booked = false;
   for (const auto& a : Val(server.store().ListActions(row))) {
