@@ -202,9 +202,12 @@ void SendText(ClientThread& t, Stream& s, std::string_view text) {
 
 void OnMessage(ClientThread& t, Stream& s, std::string_view text) {
   const auto now = Clock::now();
-  if (infini::FindMediaPayload(text)) {
-    t.received.fetch_add(1, std::memory_order_relaxed);
-    ++s.frames_in;
+  if (auto payload = infini::FindMediaPayload(text)) {
+    // A message may carry several 20 ms frames (the host's twilio_send_batch): 160 μ-law bytes,
+    // 216 base64 characters, each. Its lag is its first frame's.
+    const int64_t frames = std::max<int64_t>(1, static_cast<int64_t>(payload->size() * 3 / 4 / 160));
+    t.received.fetch_add(frames, std::memory_order_relaxed);
+    s.frames_in += frames;
     if (s.utterance_frames == 0 || now - s.utterance_start > std::chrono::seconds(30)) {
       s.utterance_start = now;
       s.utterance_frames = 0;
@@ -212,7 +215,7 @@ void OnMessage(ClientThread& t, Stream& s, std::string_view text) {
     const double lag = std::chrono::duration<double, std::milli>(
                            now - (s.utterance_start + std::chrono::milliseconds(20 * s.utterance_frames))).count();
     AtomicMax(t.worst_lag_ms, lag);
-    ++s.utterance_frames;
+    s.utterance_frames += frames;
   } else if (text.find("\"mark\"") != std::string_view::npos) {
     s.utterance_frames = 0;  // the utterance ended; the next starts its own schedule
     auto m = infini::ParseMediaStreamMessage(text);
@@ -432,11 +435,15 @@ constexpr const char* kUsage =
     "  127.0.0.1, level by level; prints the host's CPU (user/kernel), us per frame, lag and RSS per call.\n"
     "  --levels A,B,...     stream counts to measure (default 100,500,1000,2000,4000)\n"
     "  --window S           measurement window per level in seconds (default 5)\n"
+    "  --warmup S           wait after a level's streams are connected, before its window (default 2; with\n"
+    "                       --talk, longer: each new call's whole greeting is synthesized when it starts)\n"
     "  --threads N          client threads (default 1)\n"
     "  --workers N          host pipeline workers (default 1)\n"
     "  --pipeline-rate HZ   host's Twilio pipeline rate, 8000 or 16000 (default 8000, the host's default)\n"
     "  --read-batch N|auto  host's twilio_read_batch: media messages per socket read (default auto, the\n"
     "                       host's default: 1 below 1000 open streams, 3 from there)\n"
+    "  --send-batch N|auto  host's twilio_send_batch: 20 ms frames per outbound media message (default\n"
+    "                       auto, the host's default: 1 below 1000 open streams, 3 from there)\n"
     "  --coalesce N         this client writes each stream's media N at a time, every N x 20 ms (default 1,\n"
     "                       one per write as Twilio sends them; N > 1 spares the client's own CPU)\n"
     "  --talk S             each stream's greeting lasts about S seconds (default 0: the sample business's\n"
@@ -448,9 +455,9 @@ constexpr const char* kUsage =
 
 int main(int argc, char** argv) {
   std::vector<int> levels = {100, 500, 1000, 2000, 4000};
-  double window_s = 5;
+  double window_s = 5, warmup_s = 2;
   int threads_n = 1, workers = 1, pipeline_rate = 8000, coalesce = 1, talk_s = 0;
-  std::string read_batch = "\"auto\"";
+  std::string read_batch = "\"auto\"", send_batch = "\"auto\"";
   std::string host_cmd, url;
   pid_t pid = -1;
   for (int i = 1; i < argc; i += 2) {
@@ -466,10 +473,18 @@ int main(int argc, char** argv) {
     std::string v = argv[i + 1];
     if (k == "--levels") levels = ParseLevels(v);
     else if (k == "--window") window_s = std::stod(v);
+    else if (k == "--warmup") {
+      warmup_s = std::stod(v);
+      if (!(warmup_s >= 0 && warmup_s <= 600)) {
+        std::fprintf(stderr, "--warmup %s: must be 0..600 seconds\n", v.c_str());
+        return 2;
+      }
+    }
     else if (k == "--threads" || k == "--loops") threads_n = std::max(1, std::stoi(v));
     else if (k == "--workers") workers = std::max(1, std::stoi(v));
     else if (k == "--pipeline-rate") pipeline_rate = std::stoi(v);
     else if (k == "--read-batch") read_batch = v == "auto" ? "\"auto\"" : std::to_string(std::stoi(v));
+    else if (k == "--send-batch") send_batch = v == "auto" ? "\"auto\"" : std::to_string(std::stoi(v));
     else if (k == "--coalesce") {
       coalesce = std::stoi(v);
       if (coalesce < 1 || coalesce > 10) {
@@ -525,7 +540,8 @@ int main(int argc, char** argv) {
       }
       std::ofstream(config) << R"({"recognizer":"null","synthesizer":{"name":"silence","ms_per_char":)" << ms_per_char
                             << R"(},"workers":)" << workers << R"(,"twilio_pipeline_rate":)" << pipeline_rate
-                            << R"(,"twilio_read_batch":)" << read_batch << R"(,"idle_timeout_ms":600000,"businesses":[")"
+                            << R"(,"twilio_read_batch":)" << read_batch
+                            << R"(,"twilio_send_batch":)" << send_batch << R"(,"idle_timeout_ms":600000,"businesses":[")"
                             << business << "\"]}";
       host_cmd = "taskset -c 1 " + std::string(INFINI_BINARY_DIR) + "/infini serve --port {port} --config " + config;
       cpu_set_t mine;
@@ -626,7 +642,7 @@ int main(int argc, char** argv) {
     }
     if (!failure.empty()) break;
     // Warm up (greetings play), then measure.
-    std::this_thread::sleep_for(std::chrono::seconds(2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(warmup_s * 1000)));
     for (auto& t : threads) {
       t->worst_lag_ms.store(0);
       t->send_lag_ms.store(0);

@@ -95,6 +95,14 @@ struct ServerOptions {
   static constexpr int kReadBatchAuto = 0;
   int twilio_read_batch = kReadBatchAuto;
   int twilio_auto_batch_streams = 1000;
+  // Outbound Twilio audio: this many 20 ms frames per media message (Twilio buffers and plays
+  // media messages of any length in order). kSendBatchAuto (default): 1 below
+  // twilio_auto_batch_streams open Twilio streams, 3 from there, 1 again below 80 % of it -- the
+  // same line as twilio_read_batch. A message of 3 leaves when its last frame may (up to 80 ms
+  // of audio ahead of real time instead of 40): a third of the sends, the host's largest
+  // outbound cost (docs/performance.md, "With the agent talking"). 1..10: always that many.
+  static constexpr int kSendBatchAuto = 0;
+  int twilio_send_batch = kSendBatchAuto;
   // Outbound audio is paced at real time (20 ms frames, up to 40 ms ahead). Tests turn it
   // off to run calls faster than real time; the native socket can also ask for "pacing":"none".
   bool pace_output = true;
@@ -134,6 +142,7 @@ struct ServerStats {
   int64_t frames_out = 0;
   int64_t twilio_streams = 0;    // Twilio media stream sockets open
   int twilio_read_batch = 1;     // media messages per read on them now (see twilio_read_batch)
+  int twilio_send_batch = 1;     // 20 ms frames per outbound media message now (see twilio_send_batch)
 };
 
 // `infini serve`'s config file: one JSON object; every key optional (defaults above).
@@ -141,7 +150,7 @@ struct ServerStats {
 //    "businesses": ["businesses/hvac.json"], "store": "infini.db",
 //    "recognizer": "pocketsphinx", "synthesizer": "flite", "language_model": null,
 //    "messenger": "outbox", "prices": {"twilio/call_seconds": 0.00014},
-//    "workers": 4, "twilio_pipeline_rate": 8000, "twilio_read_batch": "auto",
+//    "workers": 4, "twilio_pipeline_rate": 8000, "twilio_read_batch": "auto", "twilio_send_batch": "auto",
 //    "agent_voice": "slt", "end_silence_ms": 600,
 //    "max_body_bytes": 1048576, "start_timeout_ms": 10000, "idle_timeout_ms": 60000,
 //    "max_call_seconds": 3600, "allow_unsigned_webhooks": false}

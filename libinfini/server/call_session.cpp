@@ -130,17 +130,28 @@ void WorkerPool::Run() {
 
 bool Outlet::Push(OutItem item) {
   if (gone_ || overflowed_) return false;
+  bool was_empty = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (close_requested_) return false;
+    was_empty = items_.empty();
     bytes_ += item.data.size();
-    items_.push_back(std::move(item));
+    OutItem* back = items_.empty() ? nullptr : &items_.back();
+    if (back && item.kind == OutItem::Kind::kAudio && item.frame_bytes && back->kind == item.kind &&
+        back->frame_bytes == item.frame_bytes && back->turn == item.turn && back->data.size() < kRawChunkBytes) {
+      back->data += item.data;  // one allocation per ~1 s of audio, not one per 20 ms frame
+    } else {
+      items_.push_back(std::move(item));
+    }
     if (bytes_ > max_bytes_) {
       overflowed_ = true;
       abort_ = true;
     }
   }
-  wake_(id_);
+  // The loop keeps a non-empty queue going by itself (its next write turn, or the pacing tick);
+  // it needs a wake-up only when the queue was empty. (One per frame was a wake-up list of a
+  // whole prompt's frames per call.)
+  if (was_empty || overflowed_) wake_(id_);
   return !overflowed_;
 }
 
@@ -153,10 +164,11 @@ void Outlet::Clear(std::string clear_message) {
       if (it.kind == OutItem::Kind::kText) {
         kept.push_back(std::move(it));
       } else {
-        bytes_ -= it.data.size();
+        bytes_ -= it.data.size() - (&it == &items_.front() ? front_taken_ : 0);
       }
     }
     items_ = std::move(kept);
+    front_taken_ = 0;  // only raw audio is taken in part, and none is left
     if (!clear_message.empty()) {
       bytes_ += clear_message.size();
       items_.push_front({OutItem::Kind::kText, std::move(clear_message), false});
@@ -192,14 +204,71 @@ void Outlet::Abort(std::string reason) {
   wake_(id_);
 }
 
-Outlet::PopResult Outlet::Pop(OutItem& out, bool audio_due) {
-  std::lock_guard<std::mutex> lock(mu_);
+Outlet::PopResult Outlet::Next(int max_frames, int due_frames, size_t& run) {
+  run = 0;
   if (items_.empty()) return PopResult::kEmpty;
-  if (items_.front().kind == OutItem::Kind::kAudio && !audio_due) return PopResult::kAudioNotDue;
-  out = std::move(items_.front());
-  items_.pop_front();
-  bytes_ -= out.data.size();
+  const OutItem& front = items_.front();
+  if (front.kind != OutItem::Kind::kAudio) {
+    run = 1;
+    return PopResult::kPopped;
+  }
+  if (front.frame_bytes == 0) {
+    run = 1;
+  } else {  // raw frames: as many as max_frames from the front items
+    const size_t most = static_cast<size_t>(std::max(1, max_frames));
+    size_t taken = front_taken_;
+    for (size_t i = 0; run < most && i < items_.size(); ++i, taken = 0) {
+      const OutItem& it = items_[i];
+      if (it.kind != OutItem::Kind::kAudio || it.frame_bytes != front.frame_bytes) break;
+      run += (it.data.size() - taken) / it.frame_bytes;
+    }
+    run = std::min(run, most);
+  }
+  return static_cast<int64_t>(run) <= due_frames ? PopResult::kPopped : PopResult::kAudioNotDue;
+}
+
+Outlet::PopResult Outlet::Pop(OutItem& out, int max_frames, int due_frames, int* waiting) {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t run = 0;
+  const PopResult r = Next(max_frames, due_frames, run);
+  if (r == PopResult::kAudioNotDue && waiting) *waiting = static_cast<int>(run);
+  if (r != PopResult::kPopped) return r;
+  OutItem& front = items_.front();
+  if (front.kind != OutItem::Kind::kAudio || front.frame_bytes == 0) {
+    out = std::move(front);
+    items_.pop_front();
+    bytes_ -= out.data.size();
+    return PopResult::kPopped;
+  }
+  // `run` raw frames, from as many items as they span.
+  out.kind = OutItem::Kind::kAudio;
+  out.frame_bytes = front.frame_bytes;
+  out.binary = front.binary;
+  out.turn = front.turn;
+  out.data.clear();
+  size_t want = run * front.frame_bytes;
+  while (want > 0) {
+    OutItem& it = items_.front();
+    const size_t n = std::min(want, it.data.size() - front_taken_);
+    out.data.append(it.data, front_taken_, n);
+    out.turn = std::max(out.turn, it.turn);
+    front_taken_ += n;
+    bytes_ -= n;
+    want -= n;
+    if (front_taken_ == it.data.size()) {
+      items_.pop_front();
+      front_taken_ = 0;
+    }
+  }
   return PopResult::kPopped;
+}
+
+Outlet::PopResult Outlet::Peek(int max_frames, int due_frames, int* waiting) {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t run = 0;
+  const PopResult r = Next(max_frames, due_frames, run);
+  if (r == PopResult::kAudioNotDue && waiting) *waiting = static_cast<int>(run);
+  return r;
 }
 
 bool Outlet::closing(int& code, std::string& reason) {
@@ -567,10 +636,10 @@ void CallSession::EmitWire(std::span<const int16_t> pcm) {
     item.turn = reply_turn_;
     if (reply_turn_ >= 0) last_tagged_turn_ = reply_turn_;
     switch (start_.format) {
-      case WireFormat::kUlaw8k:
-        scratch_.resize(n);
-        g711::EncodeUlaw(frame, scratch_);
-        FormatOutboundMedia(start_.stream_sid, scratch_, item.data);
+      case WireFormat::kUlaw8k:  // raw: the loop wraps due frames into one media message
+        item.frame_bytes = static_cast<uint16_t>(n);
+        item.data.resize(n);
+        g711::EncodeUlaw(frame, std::span<uint8_t>(reinterpret_cast<uint8_t*>(item.data.data()), n));
         break;
       case WireFormat::kPcm16:
         item.binary = true;

@@ -81,7 +81,12 @@ class WorkerPool {
 struct OutItem {
   enum class Kind { kAudio, kText, kMark };
   Kind kind = Kind::kAudio;
-  std::string data;     // the message as it goes on the wire
+  // The message as it goes on the wire -- except audio with frame_bytes: raw frames of that
+  // many bytes each (Twilio: 160 bytes of μ-law per 20 ms), which the queue keeps back to back
+  // in a few large items and the loop takes several due frames at a time into one media
+  // message (ServerOptions::twilio_send_batch).
+  std::string data;
+  uint16_t frame_bytes = 0;  // audio: 0 = one frame, the whole message
   bool binary = false;  // a binary WebSocket message (native audio)
   // Audio of a reply: the caller turn (VoiceCall::turns() index) it answers, else -1. The loop
   // reports when the first frame of each turn is written (InEvent::kFrameWritten).
@@ -105,8 +110,14 @@ class Outlet {
 
   // Loop side.
   enum class PopResult { kEmpty, kAudioNotDue, kPopped };
-  // Takes the next item; audio only when `audio_due` (pacing), other items always.
-  PopResult Pop(OutItem& out, bool audio_due);
+  // Takes the next item. Raw audio (frame_bytes) goes in runs: up to `max_frames` frames from
+  // the front, joined in `out.data`, and only when the run's last frame is among the
+  // `due_frames` the pacing lets out now (so a paced run of 3 leaves once all 3 may). Other
+  // audio one message at a time, when due; other items always. On kAudioNotDue, `waiting`
+  // (if given) is the run's length: the due frames it needs.
+  PopResult Pop(OutItem& out, int max_frames, int due_frames, int* waiting = nullptr);
+  // What Pop would do now with the same limits, without taking anything.
+  PopResult Peek(int max_frames, int due_frames, int* waiting = nullptr);
   bool closing(int& code, std::string& reason);
   bool aborting();
   std::function<void()> TakeDrainedCallbackIfEmpty();
@@ -120,7 +131,10 @@ class Outlet {
   Wake wake_;
   size_t max_bytes_;
   std::mutex mu_;
+  PopResult Next(int max_frames, int due_frames, size_t& run);  // under mu_
+  static constexpr size_t kRawChunkBytes = 8000;  // raw audio is kept in items of up to ~1 s
   std::deque<OutItem> items_;
+  size_t front_taken_ = 0;  // bytes of the front item already popped (raw audio)
   size_t bytes_ = 0;
   std::function<void()> on_drained_;
   bool close_requested_ = false;

@@ -21,6 +21,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -90,8 +91,10 @@ struct WsConn {
   int64_t media_before_start = 0;
   int64_t bad = 0;
   bool pacing_wait = false;  // on the pacing tick's list: audio queued, not yet due
+  int wait_frames = 1;       // ... a run of this many frames (twilio_send_batch)
   int close_code = 0;        // the sweep ended the call: close with this on the next write turn
   int32_t written_turn = -1;  // the last caller turn whose first reply frame was written (first frame out)
+  std::string stream_sid;     // Twilio: outbound media messages carry it
 };
 
 // A server-wide one-shot timer on the loop thread: an ev_timer on the libev loop (lws 4.1 does
@@ -128,6 +131,10 @@ class ServerImpl final : public Server {
       return Status::InvalidArgument(
           fmt::format("server: twilio_auto_batch_streams {} (must be at least 1)", options_.twilio_auto_batch_streams));
     read_batch_ = options_.twilio_read_batch == ServerOptions::kReadBatchAuto ? 1 : options_.twilio_read_batch;
+    if (options_.twilio_send_batch < 0 || options_.twilio_send_batch > 10)
+      return Status::InvalidArgument(fmt::format(
+          "server: twilio_send_batch {} (supported: 1..10 frames per media message, or 0 = auto)", options_.twilio_send_batch));
+    send_batch_ = options_.twilio_send_batch == ServerOptions::kSendBatchAuto ? 1 : options_.twilio_send_batch;
     if (options_.twilio_pipeline_rate != 8000 && options_.twilio_pipeline_rate != 16000)
       return Status::InvalidArgument(
           fmt::format("server: twilio_pipeline_rate {} (supported: 8000, 16000)", options_.twilio_pipeline_rate));
@@ -380,6 +387,7 @@ class ServerImpl final : public Server {
     s.frames_out = frames_out_.load();
     s.twilio_streams = twilio_streams_.load();
     s.twilio_read_batch = read_batch_.load();
+    s.twilio_send_batch = send_batch_.load();
     return s;
   }
 
@@ -456,7 +464,9 @@ class ServerImpl final : public Server {
                             last_flush_ + std::chrono::microseconds(kBatchUs) - now).count());
   }
 
-  void WaitForPacing(WsConn& c, uint64_t id) {
+  // `frames`: the run waiting to go (the tick wakes the socket once that many are due).
+  void WaitForPacing(WsConn& c, uint64_t id, int frames) {
+    c.wait_frames = frames;
     if (c.pacing_wait) return;
     c.pacing_wait = true;
     pacing_.push_back(id);
@@ -470,7 +480,7 @@ class ServerImpl final : public Server {
       auto it = ws_.find(id);
       if (it == ws_.end() || !it->second.pacing_wait) continue;
       WsConn& c = it->second;
-      if (!c.due_set || now >= c.next_due - std::chrono::milliseconds(kLeadMs)) {
+      if (!c.due_set || DueFrames(c, now) >= c.wait_frames) {
         c.pacing_wait = false;
         lws_callback_on_writable(c.wsi);
       } else {
@@ -770,7 +780,8 @@ class ServerImpl final : public Server {
                                           {"frames_dropped", frames_dropped_.load()},
                                           {"frames_out", frames_out_.load()},
                                           {"twilio_streams", twilio_streams_.load()},
-                                          {"twilio_read_batch", read_batch_.load()}}.dump());
+                                          {"twilio_read_batch", read_batch_.load()},
+                                          {"twilio_send_batch", send_batch_.load()}}.dump());
     for (const auto& [prefix, handler] : mounts_) {
       if (StartsWith(req.path, prefix) &&
           (req.path.size() == prefix.size() || prefix.back() == '/' || req.path[prefix.size()] == '/'))
@@ -943,6 +954,7 @@ class ServerImpl final : public Server {
     if (c.kind == WsConn::Kind::kTwilio) {
       twilio_streams_.fetch_add(1);
       if (!UpdateReadBatch() && read_batch_ > 1) SetReadBatch(c, read_batch_);
+      UpdateSendBatch();
     }
     return 0;
   }
@@ -965,6 +977,19 @@ class ServerImpl final : public Server {
     return true;
   }
 
+  // twilio_send_batch "auto": the same line as the reads -- 1 frame per outbound media message
+  // below it, 3 from it, 1 again below 80 % of it.
+  void UpdateSendBatch() {
+    if (options_.twilio_send_batch != ServerOptions::kSendBatchAuto) return;
+    const int64_t open = twilio_streams_.load(), line = options_.twilio_auto_batch_streams;
+    int batch = send_batch_;
+    if (open >= line) batch = kAutoSendBatch;
+    if (open * 5 < line * 4) batch = 1;
+    if (batch == send_batch_) return;
+    INFINI_LOG(kInfo, "server: {} Twilio streams open: sending {} ms of audio per media message", open, batch * kFrameMs);
+    send_batch_ = batch;
+  }
+
   // A Twilio media message is ~360 bytes: the kernel wakes the loop once about `batch` of them wait.
   static void SetReadBatch(WsConn& c, int batch) {
     const int bytes = batch > 1 ? batch * kMinMediaMessageBytes : 1;
@@ -976,8 +1001,17 @@ class ServerImpl final : public Server {
 
   static constexpr int kLeadMs = 40;  // paced audio may run this far ahead of real time
   static constexpr int kAutoReadBatch = 3;  // what "auto" reads by past the line
+  static constexpr int kAutoSendBatch = 3;  // frames per outbound media message "auto" sends past it
   // The smallest 20 ms Twilio media message: 216 base64 characters of payload in ~120 of JSON.
   static constexpr int kMinMediaMessageBytes = 330;
+
+  // How many queued 20 ms frames may leave now: those due within kLeadMs (all when unpaced).
+  static int DueFrames(const WsConn& c, Clock::time_point now) {
+    if (!c.paced) return std::numeric_limits<int>::max();
+    const auto ahead = now + std::chrono::milliseconds(kLeadMs) - c.next_due;
+    if (ahead < Clock::duration::zero()) return 0;
+    return static_cast<int>(ahead / std::chrono::milliseconds(kFrameMs)) + 1;
+  }
 
   int OnWsWritable(Pss* pss) {
     if (!pss || !pss->ws) return 0;
@@ -993,25 +1027,32 @@ class ServerImpl final : public Server {
       return -1;
     }
     const auto now = Clock::now();
-    bool audio_due = true;
-    if (c.paced) {
-      if (!c.due_set || c.next_due < now - std::chrono::milliseconds(kFrameMs)) {
-        c.next_due = now;  // idle until now: start the clock here
-        c.due_set = true;
-      }
-      audio_due = now >= c.next_due - std::chrono::milliseconds(kLeadMs);
+    if (c.paced && (!c.due_set || c.next_due < now - std::chrono::milliseconds(kFrameMs))) {
+      c.next_due = now;  // idle until now: start the clock here
+      c.due_set = true;
     }
+    const bool twilio = c.kind == WsConn::Kind::kTwilio;
+    const int batch = twilio ? send_batch_.load() : 1;
     OutItem item;
-    auto got = c.outlet->Pop(item, audio_due);
+    int waiting = 1;
+    auto got = c.outlet->Pop(item, batch, DueFrames(c, now), &waiting);
     if (got == Outlet::PopResult::kPopped) {
-      if (wbuf_.size() < LWS_PRE + item.data.size()) wbuf_.resize(LWS_PRE + item.data.size());
-      std::memcpy(wbuf_.data() + LWS_PRE, item.data.data(), item.data.size());
-      int n = lws_write(c.wsi, wbuf_.data() + LWS_PRE, item.data.size(), item.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+      std::string_view message = item.data;
+      int frames = 1;
+      if (item.kind == OutItem::Kind::kAudio && item.frame_bytes) {  // raw μ-law frames: one media message
+        frames = static_cast<int>(item.data.size() / item.frame_bytes);
+        FormatOutboundMedia(c.stream_sid, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(item.data.data()),
+                                                                   item.data.size()), media_);
+        message = media_;
+      }
+      if (wbuf_.size() < LWS_PRE + message.size()) wbuf_.resize(LWS_PRE + message.size());
+      std::memcpy(wbuf_.data() + LWS_PRE, message.data(), message.size());
+      int n = lws_write(c.wsi, wbuf_.data() + LWS_PRE, message.size(), item.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
       if (n < 0) {
         c.close_reason = "write failed";
         return -1;
       }
-      if (item.kind == OutItem::Kind::kAudio && c.paced) c.next_due += std::chrono::milliseconds(kFrameMs);
+      if (item.kind == OutItem::Kind::kAudio && c.paced) c.next_due += std::chrono::milliseconds(kFrameMs * frames);
       if (item.turn > c.written_turn && c.session) {  // a reply's first frame is out: the turn's stamp
         c.written_turn = item.turn;
         c.session->Post(InEvent::Written(item.turn, Clock::now()));
@@ -1022,11 +1063,17 @@ class ServerImpl final : public Server {
         std::string name = json::parse(item.data, nullptr, false).value("name", "");
         c.session->Post(InEvent::Of(InEvent::Kind::kMarkPlayed, name));
       }
-      lws_callback_on_writable(c.wsi);
+      // Paced audio behind it, not due yet: straight to the pacing tick, without a write turn
+      // that would only find it early (a poll change and a callback per frame per stream).
+      if (c.paced && c.outlet->Peek(batch, DueFrames(c, Clock::now()), &waiting) == Outlet::PopResult::kAudioNotDue) {
+        WaitForPacing(c, pss->id, waiting);
+      } else {
+        lws_callback_on_writable(c.wsi);
+      }
       return 0;
     }
     if (got == Outlet::PopResult::kAudioNotDue) {
-      WaitForPacing(c, pss->id);
+      WaitForPacing(c, pss->id, waiting);
       return 0;
     }
     // Nothing queued. The pacing clock keeps running: a synthesizer that delivers frames
@@ -1058,6 +1105,7 @@ class ServerImpl final : public Server {
     if (twilio) {
       twilio_streams_.fetch_sub(1);
       UpdateReadBatch();
+      UpdateSendBatch();
     }
   }
 
@@ -1146,6 +1194,7 @@ class ServerImpl final : public Server {
         s.to = param("to");
         s.provider_call_id = msg->call_sid.empty() ? param("callSid") : msg->call_sid;
         s.stream_sid = msg->stream_sid;
+        c.stream_sid = msg->stream_sid;
         s.runtime = BusinessFor(s.to, param("business"));
         if (!s.runtime) s.runtime = BusinessFor("", "");
         s.business = s.runtime->config.get();
@@ -1357,6 +1406,8 @@ class ServerImpl final : public Server {
   std::atomic<int64_t> http_requests_{0}, active_calls_{0}, calls_started_{0}, calls_ended_{0}, bad_messages_{0},
       frames_in_{0}, frames_out_{0}, frames_handled_{0}, frames_dropped_{0}, twilio_streams_{0};
   std::atomic<int> read_batch_{1};  // written on the loop thread only; stats() reads it
+  std::atomic<int> send_batch_{1};  // the same
+  std::string media_;               // the Twilio media message being written (reused)
 };
 
 }  // namespace

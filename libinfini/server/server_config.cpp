@@ -26,6 +26,19 @@ Status Get(const json& c, const char* key, T& out) {
   return Status::OK();
 }
 
+// A batch key: "auto" (stored as 0) or a count; an explicit 0 is refused (it would read as auto).
+Status GetBatch(const json& c, const char* key, int& out) {
+  auto it = c.find(key);
+  if (it != c.end() && *it == "auto") {
+    out = 0;
+    return Status::OK();
+  }
+  INFINI_RETURN_IF_ERROR(Get(c, key, out));
+  if (out == 0 && it != c.end() && !it->is_null())
+    return Status::InvalidArgument(fmt::format("server config: \"{}\" 0 (use 1..10 or \"auto\")", key));
+  return Status::OK();
+}
+
 std::string Resolve(const std::string& base, const std::string& path) {
   if (path.empty() || path == ":memory:" || std::filesystem::path(path).is_absolute() || base.empty()) return path;
   return (std::filesystem::path(base) / path).lexically_normal().string();
@@ -38,7 +51,7 @@ Result<ServerOptions> ParseServerConfig(const json& c, const std::string& base_d
   if (!c.is_object()) return Status::InvalidArgument("server config: not a JSON object");
   static const char* kKeys[] = {"host", "port", "public_url", "businesses", "store", "recognizer", "synthesizer",
                                 "language_model", "workers", "twilio_pipeline_rate", "twilio_read_batch",
-                                "twilio_auto_batch_streams", "agent_voice", "end_silence_ms",
+                                "twilio_send_batch", "twilio_auto_batch_streams", "agent_voice", "end_silence_ms",
                                 "max_body_bytes", "start_timeout_ms", "idle_timeout_ms", "max_call_seconds",
                                 "allow_unsigned_webhooks", "api", "dashboard", "twilio", "messenger", "prices",
                                 "transfer_ring_seconds", "transfer_grace_seconds"};
@@ -71,13 +84,9 @@ Result<ServerOptions> ParseServerConfig(const json& c, const std::string& base_d
   }
   INFINI_RETURN_IF_ERROR(Get(c, "workers", o.worker_threads));
   INFINI_RETURN_IF_ERROR(Get(c, "twilio_pipeline_rate", o.twilio_pipeline_rate));
-  if (auto it = c.find("twilio_read_batch"); it != c.end() && *it == "auto") {
-    o.twilio_read_batch = ServerOptions::kReadBatchAuto;
-  } else {
-    INFINI_RETURN_IF_ERROR(Get(c, "twilio_read_batch", o.twilio_read_batch));
-    if (o.twilio_read_batch == ServerOptions::kReadBatchAuto && it != c.end() && !it->is_null())
-      return Status::InvalidArgument("server config: \"twilio_read_batch\" 0 (use 1..10 or \"auto\")");
-  }
+  static_assert(ServerOptions::kReadBatchAuto == 0 && ServerOptions::kSendBatchAuto == 0);
+  INFINI_RETURN_IF_ERROR(GetBatch(c, "twilio_read_batch", o.twilio_read_batch));
+  INFINI_RETURN_IF_ERROR(GetBatch(c, "twilio_send_batch", o.twilio_send_batch));
   INFINI_RETURN_IF_ERROR(Get(c, "twilio_auto_batch_streams", o.twilio_auto_batch_streams));
   INFINI_RETURN_IF_ERROR(Get(c, "agent_voice", o.call.agent_voice));
   INFINI_RETURN_IF_ERROR(Get(c, "end_silence_ms", o.call.turn.end_silence_ms));
@@ -135,6 +144,8 @@ std::string ServerConfigHelp() {
   twilio_read_batch        "auto" (default) or 1..10 media messages per socket read. auto: 1 (each as
                            it arrives) below twilio_auto_batch_streams open Twilio streams (default
                            1000), 3 above: ~30 % less CPU per stream for up to 40 ms inbound delay
+  twilio_send_batch        "auto" (default) or 1..10 20 ms frames per outbound media message. auto: 1
+                           below the same line, 3 above: a third of the sends, audio up to 80 ms ahead
   agent_voice              synthesizer voice when the business names none (default slt)
   end_silence_ms           silence that ends a caller turn (default 600)
   max_body_bytes, start_timeout_ms, idle_timeout_ms, max_call_seconds, allow_unsigned_webhooks

@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <numeric>
+
 #include "server_harness.h"
 
 #include "infini/base64.h"
@@ -287,11 +289,13 @@ TEST_CASE("twilio_read_batch auto: every message at once below the line, batches
   CHECK(Eventually([&] { return server->stats().calls_started == 2; }, 5s));
   CHECK(server->stats().twilio_streams == 2);
   CHECK(server->stats().twilio_read_batch == 1);
+  CHECK(server->stats().twilio_send_batch == 1);  // twilio_send_batch auto follows the same line
   REQUIRE(a.Next("mark", 20s).has_value());
   {
     std::optional<Client> c;
     c.emplace(server->port(), "/twilio/stream");  // the third stream: past the line
     CHECK(Eventually([&] { return server->stats().twilio_read_batch == 3; }, 5s));
+    CHECK(server->stats().twilio_send_batch == 3);
     CHECK(server->stats().twilio_streams == 3);
     // One media message on a call that is already running is less than a batch now: held.
     const int64_t before = server->stats().frames_in;
@@ -302,6 +306,7 @@ TEST_CASE("twilio_read_batch auto: every message at once below the line, batches
     // and the one that waited in A's socket is taken without another message behind it.
     c.reset();
     CHECK(Eventually([&] { return server->stats().twilio_read_batch == 1; }, 5s));
+    CHECK(server->stats().twilio_send_batch == 1);
     CHECK(Eventually([&] { return server->stats().frames_in == before + 1; }, 5s));
   }
   CHECK(server->stats().twilio_streams == 2);
@@ -369,6 +374,76 @@ TEST_CASE("twilio outbound media is paced at real time (20 ms frames)") {
   // Each frame is 20 ms of 8 kHz mu-law.
   for (const auto& j : c.All())
     if (j.value("event", "") == "media") CHECK(infini::Base64Decode(j["media"]["payload"].get<std::string>())->size() == 160);
+}
+
+// A Twilio call's greeting as the client receives it: each media message's payload size in
+// μ-law bytes up to the greeting's mark, and the 20 ms frames that arrived in the second after
+// the first one (paced servers only).
+struct Greeting {
+  std::vector<size_t> payloads;
+  size_t frames_in_first_second = 0;
+};
+
+Greeting ReceiveGreeting(int send_batch, bool paced) {
+  auto o = BaseOptions();
+  o.twilio_send_batch = send_batch;
+  o.pace_output = paced;
+  auto server = StartServer(o);
+  Client c(server->port(), "/twilio/stream");
+  const std::string sid = "CAbatch" + std::to_string(send_batch);
+  REQUIRE(c.ws().SendText(TwilioStart(sid)).ok());
+  REQUIRE(c.Next("media", 20s).has_value());
+  auto frames = [&] {
+    size_t n = 0;
+    for (const auto& j : c.All())
+      if (j.value("event", "") == "media") n += infini::Base64Decode(j["media"]["payload"].get<std::string>())->size() / 160;
+    return n;
+  };
+  Greeting g;
+  if (paced) {
+    const size_t first = frames();
+    std::this_thread::sleep_for(1000ms);
+    g.frames_in_first_second = frames() - first;
+  }
+  REQUIRE(c.Next("mark", 30s).has_value());
+  for (const auto& j : c.All()) {
+    if (j.value("event", "") == "mark") break;
+    if (j.value("event", "") != "media") continue;
+    CHECK(j["streamSid"] == "MZ" + sid);
+    g.payloads.push_back(infini::Base64Decode(j["media"]["payload"].get<std::string>())->size());
+  }
+  return g;
+}
+
+TEST_CASE("twilio_send_batch 3: 60 ms per media message, the same audio as 20 ms ones, still paced at real time") {
+  const auto single = ReceiveGreeting(1, false).payloads;
+  REQUIRE(single.size() > 50);
+  for (size_t n : single) CHECK(n == 160);
+  const Greeting triple = ReceiveGreeting(3, true);
+  const auto& sizes = triple.payloads;
+  // Nothing lost or added: the same greeting, frame for frame.
+  CHECK(std::accumulate(sizes.begin(), sizes.end(), size_t{0}) == std::accumulate(single.begin(), single.end(), size_t{0}));
+  size_t full = 0;
+  for (size_t n : sizes) {
+    CHECK((n > 0 && n % 160 == 0 && n <= 480));  // whole frames, at most 3
+    full += n == 480;
+  }
+  // Runs of 3 once playback is under way; shorter only while the first frames are still being
+  // queued (the first leaves at once) and at the utterance's tail.
+  CHECK(full + 3 >= sizes.size());
+  CHECK(triple.frames_in_first_second <= 50 + 4 + 5);  // 50 a second, up to 80 ms ahead
+  CHECK(triple.frames_in_first_second >= 15);
+}
+
+TEST_CASE("twilio_send_batch out of range is refused at start") {
+  for (int bad : {-1, 11}) {
+    auto o = FaultOptions();
+    o.twilio_send_batch = bad;
+    auto created = infini::Server::Create(o);
+    infini::Status st = created.ok() ? created.value()->Start() : created.status();
+    REQUIRE_FALSE(st.ok());
+    CHECK(Has(st.message(), "twilio_send_batch " + std::to_string(bad)));
+  }
 }
 
 TEST_CASE("many broken connections: every call row closed, nothing left running, the host still serves") {

@@ -432,21 +432,27 @@ TEST_CASE("serve config: the Twilio keys' defaults, \"auto\", and bad values nam
   CHECK(defaults->twilio_pipeline_rate == 8000);
   CHECK(defaults->twilio_read_batch == infini::ServerOptions::kReadBatchAuto);
   CHECK(defaults->twilio_auto_batch_streams == 1000);
+  CHECK(defaults->twilio_send_batch == infini::ServerOptions::kSendBatchAuto);
 
-  auto set = infini::ParseServerConfig(
-      json{{"twilio_pipeline_rate", 16000}, {"twilio_read_batch", 3}, {"twilio_auto_batch_streams", 50}}, "", none);
+  auto set = infini::ParseServerConfig(json{{"twilio_pipeline_rate", 16000}, {"twilio_read_batch", 3},
+                                            {"twilio_send_batch", 2}, {"twilio_auto_batch_streams", 50}},
+                                       "", none);
   REQUIRE(set.ok());
   CHECK(set->twilio_pipeline_rate == 16000);
   CHECK(set->twilio_read_batch == 3);
+  CHECK(set->twilio_send_batch == 2);
   CHECK(set->twilio_auto_batch_streams == 50);
-  auto automatic = infini::ParseServerConfig(json{{"twilio_read_batch", "auto"}}, "", none);
+  auto automatic = infini::ParseServerConfig(json{{"twilio_read_batch", "auto"}, {"twilio_send_batch", "auto"}}, "", none);
   REQUIRE(automatic.ok());
   CHECK(automatic->twilio_read_batch == infini::ServerOptions::kReadBatchAuto);
+  CHECK(automatic->twilio_send_batch == infini::ServerOptions::kSendBatchAuto);
 
-  for (const json& bad : {json(0), json("three")}) {
-    auto r = infini::ParseServerConfig(json{{"twilio_read_batch", bad}}, "", none);
-    REQUIRE_FALSE(r.ok());
-    CHECK(r.status().message().find("twilio_read_batch") != std::string::npos);
+  for (const char* key : {"twilio_read_batch", "twilio_send_batch"}) {
+    for (const json& bad : {json(0), json("three")}) {
+      auto r = infini::ParseServerConfig(json{{key, bad}}, "", none);
+      REQUIRE_FALSE(r.ok());
+      CHECK(r.status().message().find(key) != std::string::npos);
+    }
   }
   auto unknown = infini::ParseServerConfig(json{{"twilio_read_batches", 3}}, "", none);
   REQUIRE_FALSE(unknown.ok());
