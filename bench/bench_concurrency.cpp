@@ -7,7 +7,8 @@
 // and RSS (/proc/<pid>/status) are read over a measurement window at each level, and its
 // pipeline counters from GET /healthz. Streams are added level by level and kept open, so RSS
 // per call is the growth per added stream. "worst lag" is how late the host's paced outbound
-// audio (each stream's greeting) arrived against its own 20 ms schedule; "backlog" is how many
+// audio (each stream's greeting) arrived against its own 20 ms schedule, counted from the
+// stream's first message in the window (or its utterance's first); "backlog" is how many
 // inbound frames the host had received but not yet run through the pipeline; "send lag" is this
 // client's own pacing (if it is large the client, not the host, is the bottleneck).
 //
@@ -144,6 +145,7 @@ struct Stream {
   // Outbound (host -> us) pacing.
   Clock::time_point utterance_start{};
   int64_t utterance_frames = 0;
+  int64_t window = 0;  // the measurement window its schedule was anchored in
   int64_t frames_in = 0;
 };
 
@@ -154,6 +156,10 @@ struct ClientThread {
   std::vector<Stream*> streams;   // the thread's own
   std::atomic<double> worst_lag_ms{0}, send_lag_ms{0};
   std::atomic<int64_t> sent{0}, received{0}, closed{0}, send_errors{0};
+  // Bumped at each window's start: every stream's outbound schedule is anchored afresh at its
+  // next message, so a window's worst lag is what the host fell behind in it (not a delay left
+  // over from the ramp before it).
+  std::atomic<int64_t> window{0};
   std::thread thread;
 };
 
@@ -208,9 +214,11 @@ void OnMessage(ClientThread& t, Stream& s, std::string_view text) {
     const int64_t frames = std::max<int64_t>(1, static_cast<int64_t>(payload->size() * 3 / 4 / 160));
     t.received.fetch_add(frames, std::memory_order_relaxed);
     s.frames_in += frames;
-    if (s.utterance_frames == 0 || now - s.utterance_start > std::chrono::seconds(30)) {
+    const int64_t window = t.window.load(std::memory_order_relaxed);
+    if (s.utterance_frames == 0 || s.window != window) {
       s.utterance_start = now;
       s.utterance_frames = 0;
+      s.window = window;
     }
     const double lag = std::chrono::duration<double, std::milli>(
                            now - (s.utterance_start + std::chrono::milliseconds(20 * s.utterance_frames))).count();
@@ -644,6 +652,7 @@ int main(int argc, char** argv) {
     // Warm up (greetings play), then measure.
     std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(warmup_s * 1000)));
     for (auto& t : threads) {
+      t->window.fetch_add(1);
       t->worst_lag_ms.store(0);
       t->send_lag_ms.store(0);
     }
@@ -719,7 +728,8 @@ int main(int argc, char** argv) {
   if (!failure.empty()) std::printf("stopped: %s\n", failure.c_str());
   std::printf("(host CPU: share of one core over a %.0f s window, user and kernel from /proc/<pid>/stat; us/frame: host\n"
               " CPU per inbound media message (outbound work included: out/s = the host's paced media frames this client received); read: frames the host\n"
-              " read in the window per frame sent (below 100%% it is falling behind); batch: the host's twilio_read_batch now; worst lag: host's paced outbound audio against its 20 ms schedule;\n"
+              " read in the window per frame sent (below 100%% it is falling behind); batch: the host's twilio_read_batch now; worst lag: host's paced outbound audio against its 20 ms schedule\n"
+              " from each stream's first message in the window;"
               " backlog: frames received by the host's network thread and not yet through the pipeline at the window's\n"
               " end; dropped: inbound frames the host discarded in the window (pipeline > 1000 events behind);\n"
               " send lag: this client's own tick lateness; RSS/call: host RSS growth per stream added at that level)\n",

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -464,31 +465,61 @@ class ServerImpl final : public Server {
                             last_flush_ + std::chrono::microseconds(kBatchUs) - now).count());
   }
 
-  // `frames`: the run waiting to go (the tick wakes the socket once that many are due).
+  // `frames`: the run waiting to go (the tick wakes the socket once that many are due). The
+  // socket goes into the wheel slot of the tick when that is, so a tick visits only the sockets
+  // due then, not every waiting one (thousands of streams, a hundred ticks a second).
   void WaitForPacing(WsConn& c, uint64_t id, int frames) {
     c.wait_frames = frames;
     if (c.pacing_wait) return;
     c.pacing_wait = true;
-    pacing_.push_back(id);
+    const auto due_at = c.due_set ? c.next_due + std::chrono::milliseconds(kFrameMs * (frames - 1) - kLeadMs)
+                                  : Clock::now();
+    Schedule(id, due_at);
+  }
+
+  // The wheel: slot k holds the sockets due in tick k (kTickMs apart), kWheelSlots ahead at most.
+  int64_t TickOf(Clock::time_point t) const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() / kTickMs;
+  }
+  void Schedule(uint64_t id, Clock::time_point due_at) {
+    if (wheel_waiting_ == 0 && !in_tick_) wheel_tick_ = TickOf(Clock::now()) - 1;  // idle: nothing older to visit
+    // A tick is never missed: a due time in a visited tick goes to the next one.
+    const int64_t tick = std::clamp(TickOf(due_at), wheel_tick_ + 1, wheel_tick_ + kWheelSlots - 1);
+    wheel_[static_cast<size_t>(tick % kWheelSlots)].push_back(id);
+    ++wheel_waiting_;
     if (!tick_.armed) Arm(tick_, kTickMs * 1000);
   }
 
   void OnTick() {
     const auto now = Clock::now();
-    size_t kept = 0;
-    for (uint64_t id : pacing_) {
-      auto it = ws_.find(id);
-      if (it == ws_.end() || !it->second.pacing_wait) continue;
-      WsConn& c = it->second;
-      if (!c.due_set || DueFrames(c, now) >= c.wait_frames) {
+    const int64_t now_tick = TickOf(now);
+    in_tick_ = true;
+    // Every slot up to now (a late timer visits the ones it skipped, the whole wheel at most).
+    const int64_t last = std::min(now_tick, wheel_tick_ + kWheelSlots);
+    std::vector<uint64_t> due;
+    for (int64_t t = wheel_tick_ + 1; t <= last; ++t) {
+      wheel_tick_ = t;  // what is scheduled from here on goes to a later tick
+      auto& slot = wheel_[static_cast<size_t>(t % kWheelSlots)];
+      if (slot.empty()) continue;
+      due.swap(slot);
+      wheel_waiting_ -= due.size();
+      for (uint64_t id : due) {
+        auto it = ws_.find(id);
+        if (it == ws_.end() || !it->second.pacing_wait) continue;
+        WsConn& c = it->second;
         c.pacing_wait = false;
-        lws_callback_on_writable(c.wsi);
-      } else {
-        pacing_[kept++] = id;
+        if (!c.due_set || DueFrames(c, now) >= c.wait_frames) {
+          lws_callback_on_writable(c.wsi);
+        } else {
+          WaitForPacing(c, id, c.wait_frames);  // not yet (due later within this tick): the next one
+        }
       }
+      due.clear();
+      if (slot.empty()) slot.swap(due);  // the slot keeps its capacity: no allocation per tick
     }
-    pacing_.resize(kept);
-    if (!pacing_.empty()) Arm(tick_, kTickMs * 1000);
+    wheel_tick_ = std::max(wheel_tick_, now_tick);
+    in_tick_ = false;
+    if (wheel_waiting_ > 0) Arm(tick_, kTickMs * 1000);
   }
 
   void ScheduleSweep() {
@@ -1374,7 +1405,12 @@ class ServerImpl final : public Server {
   struct lws_context* context_ = nullptr;
   struct ev_loop* ev_loop_ = nullptr;  // lws's foreign libev loop (epoll); null: lws's poll()
   ServerTimer tick_, sweep_, flush_timer_;
-  std::vector<uint64_t> pacing_;       // streams with paced audio waiting to come due
+  // Streams with paced audio waiting to come due, by tick (WaitForPacing).
+  static constexpr int64_t kWheelSlots = 64;  // 640 ms ahead: a run of 10 frames is due 180 ms ahead at most
+  std::array<std::vector<uint64_t>, kWheelSlots> wheel_;
+  int64_t wheel_tick_ = 0;      // the last tick visited
+  size_t wheel_waiting_ = 0;    // entries in the wheel
+  bool in_tick_ = false;
   Clock::time_point last_flush_{};
   std::vector<unsigned char> wbuf_;    // LWS_PRE + one outbound message
   std::thread loop_;
