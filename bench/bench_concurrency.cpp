@@ -695,19 +695,23 @@ int main(int argc, char** argv) {
     const double user = t1.user_s - t0.user_s, kernel = t1.kernel_s - t0.kernel_s;
     auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
     const double client_cpu = (tv(r1.ru_utime) - tv(r0.ru_utime) + tv(r1.ru_stime) - tv(r0.ru_stime)) / wall;
-    const double rss_per_call_kb = static_cast<double>(t1.rss_kb - rss_prev) / static_cast<double>(streams.size() - n_prev);
+    // Growth per stream this level added ("-" when it added none: a repeated level).
+    const std::string rss_per_call =
+        streams.size() > n_prev
+            ? fmt::format("{:.0f} KB", static_cast<double>(t1.rss_kb - rss_prev) / static_cast<double>(streams.size() - n_prev))
+            : "-";
     // Frames the host's network thread read in the window against frames this client sent: below
     // 100 % the host is not keeping up (the rest waits in socket buffers, invisible to "backlog").
     const std::string read = in0 >= 0 && in >= 0 && frames > 0
                                  ? fmt::format("{:.0f}%", 100.0 * static_cast<double>(in - in0) / static_cast<double>(frames))
                                  : "?";
     const int64_t batch = JsonInt(health, "twilio_read_batch");
-    std::printf("%7zu %7.1f%% %6.1f%% %6.1f%% %9.1f %6s %6s %8.0f %7.1f ms %8s %8s %6.1f ms %6.0f KB %6ld MB %6.0f%% %6.2f\n",
+    std::printf("%7zu %7.1f%% %6.1f%% %6.1f%% %9.1f %6s %6s %8.0f %7.1f ms %8s %8s %6.1f ms %9s %6ld MB %6.0f%% %6.2f\n",
                 streams.size(), 100 * (user + kernel) / wall, 100 * user / wall, 100 * kernel / wall,
                 frames ? (user + kernel) * 1e6 / static_cast<double>(frames) : 0.0, read.c_str(),
                 batch > 0 ? std::to_string(batch).c_str() : "?", out_per_s, worst,
                 in >= 0 && handled >= 0 ? std::to_string(in - handled - std::max<int64_t>(0, dropped)).c_str() : "?",
-                dropped >= 0 ? std::to_string(dropped - dropped_prev).c_str() : "?", send_lag, rss_per_call_kb,
+                dropped >= 0 ? std::to_string(dropped - dropped_prev).c_str() : "?", send_lag, rss_per_call.c_str(),
                 t1.rss_kb / 1024, 100 * client_cpu, LoadAverage());
     std::fflush(stdout);
     if (dropped >= 0) dropped_prev = dropped;
