@@ -272,7 +272,7 @@ class NativeLine final : public Line {
   std::optional<std::string> NextUtterance() override {
     auto mark = c_.Next("mark", 60s);
     if (!mark) return std::nullopt;
-    c_.Send({{"event", "mark"}, {"name", (*mark)["name"]}});
+    c_.EchoMark(*mark);
     std::string said;
     size_t n = 0;
     for (const auto& j : c_.All()) {

@@ -222,7 +222,7 @@ TEST_CASE("a served call's confirmation SMS: Twilio (fake) failing -> kept queue
   for (int turn = 0; turn < 12; ++turn) {
     auto mark = c.Next("mark", 30s);
     if (!mark) break;
-    c.Send({{"event", "mark"}, {"name", (*mark)["name"]}});
+    c.EchoMark(*mark);
     std::vector<std::string> heard;
     for (const auto& j : c.All())
       if (j.value("event", "") == "transcript" && j.value("role", "") == "agent") heard = {j["text"].get<std::string>()};

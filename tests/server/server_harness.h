@@ -108,6 +108,9 @@ class Client {
   }
   infini::net::WebSocketClient& ws() { return *ws_; }
   void Send(const json& j) { REQUIRE(ws_->SendText(j.dump()).ok()); }
+  // A native client's "played" answer to a mark. Not checked: after its goodbye the server
+  // closes once the audio is written, which may be before the answer goes out.
+  void EchoMark(const json& mark) { (void)ws_->SendText(json{{"event", "mark"}, {"name", mark["name"]}}.dump()); }
 
   // Waits for the next text message with this "event" (consuming everything before it).
   std::optional<json> Next(const std::string& event, std::chrono::milliseconds timeout = 20s) {

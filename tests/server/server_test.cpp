@@ -191,7 +191,7 @@ TEST_CASE("native /voice: a spoken call books, with transcript, marks, timings a
   for (int turn = 0; turn < 12; ++turn) {
     auto mark = c.Next("mark", 30s);
     REQUIRE(mark.has_value());
-    c.Send({{"event", "mark"}, {"name", (*mark)["name"]}});  // played
+    c.EchoMark(*mark);
     std::vector<std::string> heard;
     for (const auto& j : c.All())
       if (j.value("event", "") == "transcript" && j.value("role", "") == "agent") heard = {j["text"].get<std::string>()};

@@ -68,7 +68,7 @@ json NativeAskForPerson(Client& c, infini::Server& server, int64_t& row, bool cl
   for (int turn = 0; turn < 8; ++turn) {
     auto mark = c.Next("mark", 30s);
     REQUIRE(mark.has_value());
-    c.Send({{"event", "mark"}, {"name", (*mark)["name"]}});
+    c.EchoMark(*mark);
     const auto said = AgentLines(server.store(), row);
     REQUIRE(!said.empty());
     const bool rescue = Has(said.back(), "take a message, or connect");
@@ -165,7 +165,7 @@ TEST_CASE("native client without transfers: a transfer is recorded and the call 
   for (int turn = 0; turn < 8; ++turn) {
     auto mark = c.Next("mark", 30s);
     if (!mark) break;
-    c.Send({{"event", "mark"}, {"name", (*mark)["name"]}});
+    c.EchoMark(*mark);
     const auto said = AgentLines(server->store(), row);
     const bool rescue = !said.empty() && Has(said.back(), "take a message, or connect");
     for (char d : std::string(rescue ? "2" : "9#")) c.Send({{"event", "dtmf"}, {"digit", std::string(1, d)}});
