@@ -990,15 +990,22 @@ class ServerImpl final : public Server {
     return 0;
   }
 
+  // An "auto" batch now: `past` from twilio_auto_batch_streams open Twilio streams, 1 below 80 %
+  // of it, `current` in between (the gap keeps a host near the line from flipping every call).
+  int AutoBatch(int current, int past) const {
+    const int64_t open = twilio_streams_.load(), line = options_.twilio_auto_batch_streams;
+    if (open >= line) return past;
+    if (open * 5 < line * 4) return 1;
+    return current;
+  }
+
   // twilio_read_batch "auto": 1 below twilio_auto_batch_streams open streams, 3 from there,
   // 1 again below 80 % of it (the gap keeps a host near the line from flipping every call).
   // True when it changed (every open Twilio stream has the new batch then).
   bool UpdateReadBatch() {
     if (options_.twilio_read_batch != ServerOptions::kReadBatchAuto) return false;
-    const int64_t open = twilio_streams_.load(), line = options_.twilio_auto_batch_streams;
-    int batch = read_batch_;
-    if (open >= line) batch = kAutoReadBatch;
-    if (open * 5 < line * 4) batch = 1;
+    const int64_t open = twilio_streams_.load();
+    const int batch = AutoBatch(read_batch_, kAutoReadBatch);
     if (batch == read_batch_) return false;
     INFINI_LOG(kInfo, "server: {} Twilio streams open: reading media {} message{} at a time", open, batch,
                batch == 1 ? "" : "s");
@@ -1012,10 +1019,8 @@ class ServerImpl final : public Server {
   // below it, 3 from it, 1 again below 80 % of it.
   void UpdateSendBatch() {
     if (options_.twilio_send_batch != ServerOptions::kSendBatchAuto) return;
-    const int64_t open = twilio_streams_.load(), line = options_.twilio_auto_batch_streams;
-    int batch = send_batch_;
-    if (open >= line) batch = kAutoSendBatch;
-    if (open * 5 < line * 4) batch = 1;
+    const int64_t open = twilio_streams_.load();
+    const int batch = AutoBatch(send_batch_, kAutoSendBatch);
     if (batch == send_batch_) return;
     INFINI_LOG(kInfo, "server: {} Twilio streams open: sending {} ms of audio per media message", open, batch * kFrameMs);
     send_batch_ = batch;
