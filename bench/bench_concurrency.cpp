@@ -451,7 +451,7 @@ constexpr const char* kUsage =
     "  --read-batch N|auto  host's twilio_read_batch: media messages per socket read (default auto, the\n"
     "                       host's default: 1 below 1000 open streams, 3 from there)\n"
     "  --send-batch N|auto  host's twilio_send_batch: 20 ms frames per outbound media message (default\n"
-    "                       auto, the host's default: 1 below 1000 open streams, 3 from there)\n"
+    "                       auto, the host's default: 1 below 1000 open streams, 10 from there)\n"
     "  --coalesce N         this client writes each stream's media N at a time, every N x 20 ms (default 1,\n"
     "                       one per write as Twilio sends them; N > 1 spares the client's own CPU)\n"
     "  --talk S             each stream's greeting lasts about S seconds (default 0: the sample business's\n"
@@ -527,11 +527,19 @@ int main(int argc, char** argv) {
   }
   pid_t child = -1;
   int port = 0;
+  // The default host's config and business files, removed when the run ends.
+  struct TempFiles {
+    std::vector<std::string> paths;
+    ~TempFiles() {
+      for (const auto& p : paths) ::unlink(p.c_str());
+    }
+  } temp_files;
   if (url.empty()) {
     port = FreePort();
     if (host_cmd.empty()) {
       // `infini serve` with null speech, pinned to CPU 1 (this client pins itself to CPU 0).
       const std::string config = "/tmp/bench_concurrency_host_" + std::to_string(getpid()) + ".json";
+      temp_files.paths.push_back(config);
       std::string business = INFINI_SOURCE_DIR "/examples/businesses/hvac.json";
       int ms_per_char = 60;  // the silence synthesizer's default
       if (talk_s > 0) {
@@ -544,6 +552,7 @@ int main(int argc, char** argv) {
         nlohmann::json biz = nlohmann::json::parse(std::ifstream(business));
         biz["greeting"] = greeting;
         business = "/tmp/bench_concurrency_business_" + std::to_string(getpid()) + ".json";
+        temp_files.paths.push_back(business);
         std::ofstream(business) << biz.dump();
       }
       std::ofstream(config) << R"({"recognizer":"null","synthesizer":{"name":"silence","ms_per_char":)" << ms_per_char

@@ -97,10 +97,11 @@ struct ServerOptions {
   int twilio_auto_batch_streams = 1000;
   // Outbound Twilio audio: this many 20 ms frames per media message (Twilio buffers and plays
   // media messages of any length in order). kSendBatchAuto (default): 1 below
-  // twilio_auto_batch_streams open Twilio streams, 3 from there, 1 again below 80 % of it -- the
-  // same line as twilio_read_batch. A message of 3 leaves when its last frame may (up to 80 ms
-  // of audio ahead of real time instead of 40): a third of the sends, the host's largest
-  // outbound cost (docs/performance.md, "With the agent talking"). 1..10: always that many.
+  // twilio_auto_batch_streams open Twilio streams, 10 (200 ms) from there, 1 again below 80 % of
+  // it -- the same line as twilio_read_batch. A message leaves when its first frame is due (up to
+  // 40 ms early), so Twilio holds at most one message plus 40 ms ahead of real time; a reply's
+  // first audio is not delayed. A tenth of the sends, the host's largest outbound cost
+  // (docs/performance.md, "Outbound runs of 10"). 1..10: always that many.
   static constexpr int kSendBatchAuto = 0;
   int twilio_send_batch = kSendBatchAuto;
   // Outbound audio is paced at real time (20 ms frames, up to 40 ms ahead). Tests turn it

@@ -204,7 +204,7 @@ void Outlet::Abort(std::string reason) {
   wake_(id_);
 }
 
-Outlet::PopResult Outlet::Next(int max_frames, int due_frames, size_t& run) {
+Outlet::PopResult Outlet::Next(int max_frames, bool audio_due, size_t& run) {
   run = 0;
   if (items_.empty()) return PopResult::kEmpty;
   const OutItem& front = items_.front();
@@ -224,14 +224,13 @@ Outlet::PopResult Outlet::Next(int max_frames, int due_frames, size_t& run) {
     }
     run = std::min(run, most);
   }
-  return static_cast<int64_t>(run) <= due_frames ? PopResult::kPopped : PopResult::kAudioNotDue;
+  return audio_due ? PopResult::kPopped : PopResult::kAudioNotDue;
 }
 
-Outlet::PopResult Outlet::Pop(OutItem& out, int max_frames, int due_frames, int* waiting) {
+Outlet::PopResult Outlet::Pop(OutItem& out, int max_frames, bool audio_due) {
   std::lock_guard<std::mutex> lock(mu_);
   size_t run = 0;
-  const PopResult r = Next(max_frames, due_frames, run);
-  if (r == PopResult::kAudioNotDue && waiting) *waiting = static_cast<int>(run);
+  const PopResult r = Next(max_frames, audio_due, run);
   if (r != PopResult::kPopped) return r;
   OutItem& front = items_.front();
   if (front.kind != OutItem::Kind::kAudio || front.frame_bytes == 0) {
@@ -263,12 +262,10 @@ Outlet::PopResult Outlet::Pop(OutItem& out, int max_frames, int due_frames, int*
   return PopResult::kPopped;
 }
 
-Outlet::PopResult Outlet::Peek(int max_frames, int due_frames, int* waiting) {
+Outlet::PopResult Outlet::Peek(int max_frames, bool audio_due) {
   std::lock_guard<std::mutex> lock(mu_);
   size_t run = 0;
-  const PopResult r = Next(max_frames, due_frames, run);
-  if (r == PopResult::kAudioNotDue && waiting) *waiting = static_cast<int>(run);
-  return r;
+  return Next(max_frames, audio_due, run);
 }
 
 bool Outlet::closing(int& code, std::string& reason) {

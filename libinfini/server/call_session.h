@@ -111,13 +111,11 @@ class Outlet {
   // Loop side.
   enum class PopResult { kEmpty, kAudioNotDue, kPopped };
   // Takes the next item. Raw audio (frame_bytes) goes in runs: up to `max_frames` frames from
-  // the front, joined in `out.data`, and only when the run's last frame is among the
-  // `due_frames` the pacing lets out now (so a paced run of 3 leaves once all 3 may). Other
-  // audio one message at a time, when due; other items always. On kAudioNotDue, `waiting`
-  // (if given) is the run's length: the due frames it needs.
-  PopResult Pop(OutItem& out, int max_frames, int due_frames, int* waiting = nullptr);
+  // the front, joined in `out.data`. Audio leaves only when `audio_due` (the pacing says the
+  // next run's first frame is due); other audio one message at a time; other items always.
+  PopResult Pop(OutItem& out, int max_frames, bool audio_due);
   // What Pop would do now with the same limits, without taking anything.
-  PopResult Peek(int max_frames, int due_frames, int* waiting = nullptr);
+  PopResult Peek(int max_frames, bool audio_due);
   bool closing(int& code, std::string& reason);
   bool aborting();
   std::function<void()> TakeDrainedCallbackIfEmpty();
@@ -131,7 +129,7 @@ class Outlet {
   Wake wake_;
   size_t max_bytes_;
   std::mutex mu_;
-  PopResult Next(int max_frames, int due_frames, size_t& run);  // under mu_
+  PopResult Next(int max_frames, bool audio_due, size_t& run);  // under mu_
   static constexpr size_t kRawChunkBytes = 8000;  // raw audio is kept in items of up to ~1 s
   std::deque<OutItem> items_;
   size_t front_taken_ = 0;  // bytes of the front item already popped (raw audio)

@@ -92,7 +92,6 @@ struct WsConn {
   int64_t media_before_start = 0;
   int64_t bad = 0;
   bool pacing_wait = false;  // on the pacing tick's list: audio queued, not yet due
-  int wait_frames = 1;       // ... a run of this many frames (twilio_send_batch)
   int close_code = 0;        // the sweep ended the call: close with this on the next write turn
   int32_t written_turn = -1;  // the last caller turn whose first reply frame was written (first frame out)
   std::string stream_sid;     // Twilio: outbound media messages carry it
@@ -465,15 +464,12 @@ class ServerImpl final : public Server {
                             last_flush_ + std::chrono::microseconds(kBatchUs) - now).count());
   }
 
-  // `frames`: the run waiting to go (the tick wakes the socket once that many are due). The
-  // socket goes into the wheel slot of the tick when that is, so a tick visits only the sockets
+  // The socket goes into the wheel slot of the tick when that is, so a tick visits only the sockets
   // due then, not every waiting one (thousands of streams, a hundred ticks a second).
-  void WaitForPacing(WsConn& c, uint64_t id, int frames) {
-    c.wait_frames = frames;
+  void WaitForPacing(WsConn& c, uint64_t id) {
     if (c.pacing_wait) return;
     c.pacing_wait = true;
-    const auto due_at = c.due_set ? c.next_due + std::chrono::milliseconds(kFrameMs * (frames - 1) - kLeadMs)
-                                  : Clock::now();
+    const auto due_at = c.due_set ? c.next_due - std::chrono::milliseconds(kLeadMs) : Clock::now();
     Schedule(id, due_at);
   }
 
@@ -508,10 +504,10 @@ class ServerImpl final : public Server {
         if (it == ws_.end() || !it->second.pacing_wait) continue;
         WsConn& c = it->second;
         c.pacing_wait = false;
-        if (!c.due_set || DueFrames(c, now) >= c.wait_frames) {
+        if (!c.due_set || RunDue(c, now)) {
           lws_callback_on_writable(c.wsi);
         } else {
-          WaitForPacing(c, id, c.wait_frames);  // not yet (due later within this tick): the next one
+          WaitForPacing(c, id);  // not yet (due later within this tick): the next one
         }
       }
       due.clear();
@@ -1016,7 +1012,7 @@ class ServerImpl final : public Server {
   }
 
   // twilio_send_batch "auto": the same line as the reads -- 1 frame per outbound media message
-  // below it, 3 from it, 1 again below 80 % of it.
+  // below it, 10 (200 ms) from it, 1 again below 80 % of it.
   void UpdateSendBatch() {
     if (options_.twilio_send_batch != ServerOptions::kSendBatchAuto) return;
     const int64_t open = twilio_streams_.load();
@@ -1037,16 +1033,16 @@ class ServerImpl final : public Server {
 
   static constexpr int kLeadMs = 40;  // paced audio may run this far ahead of real time
   static constexpr int kAutoReadBatch = 3;  // what "auto" reads by past the line
-  static constexpr int kAutoSendBatch = 3;  // frames per outbound media message "auto" sends past it
+  static constexpr int kAutoSendBatch = 10;  // frames per outbound media message "auto" sends past it
   // The smallest 20 ms Twilio media message: 216 base64 characters of payload in ~120 of JSON.
   static constexpr int kMinMediaMessageBytes = 330;
 
-  // How many queued 20 ms frames may leave now: those due within kLeadMs (all when unpaced).
-  static int DueFrames(const WsConn& c, Clock::time_point now) {
-    if (!c.paced) return std::numeric_limits<int>::max();
-    const auto ahead = now + std::chrono::milliseconds(kLeadMs) - c.next_due;
-    if (ahead < Clock::duration::zero()) return 0;
-    return static_cast<int>(ahead / std::chrono::milliseconds(kFrameMs)) + 1;
+  // Paced audio: the next run (one media message, up to a send batch of frames) may leave once
+  // its first frame is due within kLeadMs. Twilio buffers what it is sent, so a run is played
+  // from its first frame on; waiting for its last frame instead would delay every reply's first
+  // audio by the run's length, and a clock restarted while a run waited would never let it go.
+  static bool RunDue(const WsConn& c, Clock::time_point now) {
+    return !c.paced || now + std::chrono::milliseconds(kLeadMs) >= c.next_due;
   }
 
   int OnWsWritable(Pss* pss) {
@@ -1070,8 +1066,7 @@ class ServerImpl final : public Server {
     const bool twilio = c.kind == WsConn::Kind::kTwilio;
     const int batch = twilio ? send_batch_.load() : 1;
     OutItem item;
-    int waiting = 1;
-    auto got = c.outlet->Pop(item, batch, DueFrames(c, now), &waiting);
+    auto got = c.outlet->Pop(item, batch, RunDue(c, now));
     if (got == Outlet::PopResult::kPopped) {
       std::string_view message = item.data;
       int frames = 1;
@@ -1101,15 +1096,15 @@ class ServerImpl final : public Server {
       }
       // Paced audio behind it, not due yet: straight to the pacing tick, without a write turn
       // that would only find it early (a poll change and a callback per frame per stream).
-      if (c.paced && c.outlet->Peek(batch, DueFrames(c, Clock::now()), &waiting) == Outlet::PopResult::kAudioNotDue) {
-        WaitForPacing(c, pss->id, waiting);
+      if (c.paced && c.outlet->Peek(batch, RunDue(c, Clock::now())) == Outlet::PopResult::kAudioNotDue) {
+        WaitForPacing(c, pss->id);
       } else {
         lws_callback_on_writable(c.wsi);
       }
       return 0;
     }
     if (got == Outlet::PopResult::kAudioNotDue) {
-      WaitForPacing(c, pss->id, waiting);
+      WaitForPacing(c, pss->id);
       return 0;
     }
     // Nothing queued. The pacing clock keeps running: a synthesizer that delivers frames
@@ -1411,7 +1406,7 @@ class ServerImpl final : public Server {
   struct ev_loop* ev_loop_ = nullptr;  // lws's foreign libev loop (epoll); null: lws's poll()
   ServerTimer tick_, sweep_, flush_timer_;
   // Streams with paced audio waiting to come due, by tick (WaitForPacing).
-  static constexpr int64_t kWheelSlots = 64;  // 640 ms ahead: a run of 10 frames is due 180 ms ahead at most
+  static constexpr int64_t kWheelSlots = 64;  // 640 ms ahead: paced audio waits 240 ms at most (a run of 10, less its 40 ms lead)
   std::array<std::vector<uint64_t>, kWheelSlots> wheel_;
   int64_t wheel_tick_ = 0;      // the last tick visited
   size_t wheel_waiting_ = 0;    // entries in the wheel

@@ -145,7 +145,7 @@ std::string ServerConfigHelp() {
                            it arrives) below twilio_auto_batch_streams open Twilio streams (default
                            1000), 3 above: ~30 % less CPU per stream for up to 40 ms inbound delay
   twilio_send_batch        "auto" (default) or 1..10 20 ms frames per outbound media message. auto: 1
-                           below the same line, 3 above: a third of the sends, audio up to 80 ms ahead
+                           below the same line, 10 above: a tenth of the sends, audio up to 240 ms ahead
   agent_voice              synthesizer voice when the business names none (default slt)
   end_silence_ms           silence that ends a caller turn (default 600)
   max_body_bytes, start_timeout_ms, idle_timeout_ms, max_call_seconds, allow_unsigned_webhooks

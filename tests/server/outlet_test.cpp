@@ -37,7 +37,7 @@ struct Counted {
 
 }  // namespace
 
-TEST_CASE("outlet: raw frames leave in runs of up to max_frames, in order, once the run's last frame is due") {
+TEST_CASE("outlet: raw frames leave in runs of up to max_frames, in order, once the run is due") {
   Counted q;
   // 120 frames: more than one ~1 s storage item, so runs cross item boundaries.
   for (int i = 0; i < 120; ++i) CHECK(q.outlet.Push(RawFrame(static_cast<char>('a' + i % 26))));
@@ -45,13 +45,12 @@ TEST_CASE("outlet: raw frames leave in runs of up to max_frames, in order, once 
   CHECK(q.outlet.queued_bytes() == 120 * kFrame);
 
   OutItem out;
-  int waiting = 0;
-  CHECK(q.outlet.Pop(out, 3, 2, &waiting) == Outlet::PopResult::kAudioNotDue);
-  CHECK(waiting == 3);
-  CHECK(q.outlet.Peek(3, 3) == Outlet::PopResult::kPopped);
+  CHECK(q.outlet.Pop(out, 3, false) == Outlet::PopResult::kAudioNotDue);
+  CHECK(q.outlet.queued_bytes() == 120 * kFrame);  // nothing taken
+  CHECK(q.outlet.Peek(3, true) == Outlet::PopResult::kPopped);
   std::string all;
   int messages = 0;
-  while (q.outlet.Pop(out, 3, 3) == Outlet::PopResult::kPopped) {
+  while (q.outlet.Pop(out, 3, true) == Outlet::PopResult::kPopped) {
     ++messages;
     CHECK(out.kind == OutItem::Kind::kAudio);
     CHECK(out.frame_bytes == kFrame);
@@ -62,7 +61,7 @@ TEST_CASE("outlet: raw frames leave in runs of up to max_frames, in order, once 
   REQUIRE(all.size() == 120 * kFrame);
   for (int i = 0; i < 120; ++i) CHECK(all[static_cast<size_t>(i) * kFrame] == static_cast<char>('a' + i % 26));
   CHECK(q.outlet.queued_bytes() == 0);
-  CHECK(q.outlet.Pop(out, 3, 3) == Outlet::PopResult::kEmpty);
+  CHECK(q.outlet.Pop(out, 3, true) == Outlet::PopResult::kEmpty);
 }
 
 TEST_CASE("outlet: a run stops at a mark and takes the tail whole; text goes one at a time, always") {
@@ -71,16 +70,16 @@ TEST_CASE("outlet: a run stops at a mark and takes the tail whole; text goes one
   q.outlet.Push(Text(R"({"event":"mark"})", OutItem::Kind::kMark));
   q.outlet.Push(RawFrame('y', 3));
   OutItem out;
-  REQUIRE(q.outlet.Pop(out, 3, 3) == Outlet::PopResult::kPopped);
+  REQUIRE(q.outlet.Pop(out, 3, true) == Outlet::PopResult::kPopped);
   CHECK(out.data == std::string(3 * kFrame, 'x'));
   CHECK(out.turn == 2);
-  // The tail: one frame before the mark, a run of one, due once one frame is.
-  CHECK(q.outlet.Pop(out, 3, 0) == Outlet::PopResult::kAudioNotDue);
-  REQUIRE(q.outlet.Pop(out, 3, 1) == Outlet::PopResult::kPopped);
+  // The tail: one frame before the mark, a run of one, paced like any other.
+  CHECK(q.outlet.Pop(out, 3, false) == Outlet::PopResult::kAudioNotDue);
+  REQUIRE(q.outlet.Pop(out, 3, true) == Outlet::PopResult::kPopped);
   CHECK(out.data == std::string(kFrame, 'x'));
-  REQUIRE(q.outlet.Pop(out, 3, 0) == Outlet::PopResult::kPopped);  // the mark: not paced
+  REQUIRE(q.outlet.Pop(out, 3, false) == Outlet::PopResult::kPopped);  // the mark: not paced
   CHECK(out.kind == OutItem::Kind::kMark);
-  REQUIRE(q.outlet.Pop(out, 3, 3) == Outlet::PopResult::kPopped);
+  REQUIRE(q.outlet.Pop(out, 3, true) == Outlet::PopResult::kPopped);
   CHECK(out.data == std::string(kFrame, 'y'));
   CHECK(out.turn == 3);  // a new reply's audio is not merged into the last one's
 }
@@ -90,18 +89,18 @@ TEST_CASE("outlet: barge-in clears audio taken in part; the clear goes first, qu
   for (int i = 0; i < 60; ++i) q.outlet.Push(RawFrame('z'));
   q.outlet.Push(Text(R"({"event":"transcript"})"));
   OutItem out;
-  REQUIRE(q.outlet.Pop(out, 3, 3) == Outlet::PopResult::kPopped);  // playback under way
+  REQUIRE(q.outlet.Pop(out, 3, true) == Outlet::PopResult::kPopped);  // playback under way
   q.outlet.Clear(R"({"event":"clear"})");
   CHECK(q.outlet.queued_bytes() == std::string(R"({"event":"clear"})").size() + std::string(R"({"event":"transcript"})").size());
-  REQUIRE(q.outlet.Pop(out, 3, 0) == Outlet::PopResult::kPopped);
+  REQUIRE(q.outlet.Pop(out, 3, false) == Outlet::PopResult::kPopped);
   CHECK(out.data == R"({"event":"clear"})");
-  REQUIRE(q.outlet.Pop(out, 3, 0) == Outlet::PopResult::kPopped);
+  REQUIRE(q.outlet.Pop(out, 3, false) == Outlet::PopResult::kPopped);
   CHECK(out.data == R"({"event":"transcript"})");
-  CHECK(q.outlet.Pop(out, 3, 3) == Outlet::PopResult::kEmpty);
+  CHECK(q.outlet.Pop(out, 3, true) == Outlet::PopResult::kEmpty);
   CHECK(q.outlet.queued_bytes() == 0);
   // After the clear the next reply starts cleanly from its first frame.
   q.outlet.Push(RawFrame('n'));
-  REQUIRE(q.outlet.Pop(out, 3, 3) == Outlet::PopResult::kPopped);
+  REQUIRE(q.outlet.Pop(out, 3, true) == Outlet::PopResult::kPopped);
   CHECK(out.data == std::string(kFrame, 'n'));
 }
 
@@ -114,7 +113,7 @@ TEST_CASE("outlet: native audio (whole messages) goes one message at a time; ove
   CHECK(small.Push(pcm));
   CHECK(small.Push(pcm));
   OutItem out;
-  REQUIRE(small.Pop(out, 3, 3) == Outlet::PopResult::kPopped);
+  REQUIRE(small.Pop(out, 3, true) == Outlet::PopResult::kPopped);
   CHECK(out.data.size() == 640);
   CHECK(out.binary);
   CHECK(small.Push(pcm));
