@@ -667,6 +667,9 @@ int main(int argc, char** argv) {
     }
     const std::string health0 = HostHealth(port);
     const int64_t in0 = JsonInt(health0, "frames_in");
+    // Drops in the window only (a level's ramp, when its calls' greetings are all synthesized at
+    // once, may drop some before it; that is the host catching up from a storm, not keeping up).
+    if (const int64_t d = JsonInt(health0, "frames_dropped"); d >= 0) dropped_prev = d;
     ProcTimes t0 = ReadProc(pid);
     struct rusage r0;
     getrusage(RUSAGE_SELF, &r0);
