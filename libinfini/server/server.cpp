@@ -1406,7 +1406,7 @@ class ServerImpl final : public Server {
   struct ev_loop* ev_loop_ = nullptr;  // lws's foreign libev loop (epoll); null: lws's poll()
   ServerTimer tick_, sweep_, flush_timer_;
   // Streams with paced audio waiting to come due, by tick (WaitForPacing).
-  static constexpr int64_t kWheelSlots = 64;  // 640 ms ahead: paced audio waits 240 ms at most (a run of 10, less its 40 ms lead)
+  static constexpr int64_t kWheelSlots = 64;  // 640 ms ahead: paced audio waits 200 ms at most (a run of 10 leaves 40 ms early)
   std::array<std::vector<uint64_t>, kWheelSlots> wheel_;
   int64_t wheel_tick_ = 0;      // the last tick visited
   size_t wheel_waiting_ = 0;    // entries in the wheel
