@@ -444,7 +444,7 @@ constexpr const char* kUsage =
     "  --levels A,B,...     stream counts to measure (default 100,500,1000,2000,4000)\n"
     "  --window S           measurement window per level in seconds (default 5)\n"
     "  --warmup S           wait after a level's streams are connected, before its window (default 2; with\n"
-    "                       --talk, longer: each new call's whole greeting is synthesized when it starts)\n"
+    "                       --talk --speak-ahead 0, longer: each call's whole greeting is synthesized at once)\n"
     "  --threads N          client threads (default 1)\n"
     "  --workers N          host pipeline workers (default 1)\n"
     "  --pipeline-rate HZ   host's Twilio pipeline rate, 8000 or 16000 (default 8000, the host's default)\n"
@@ -458,6 +458,9 @@ constexpr const char* kUsage =
     "                       ~5 s greeting, which ends early in a window); with S longer than the whole run\n"
     "                       the host sends paced agent audio (50 messages/s per stream) in every window, and\n"
     "                       a level where none reaches this client fails (only with the default host)\n"
+    "  --speak-ahead MS     host's speak_ahead_ms (default 2000, the host's default: answers synthesized a\n"
+    "                       sentence at a time while less than MS of audio is queued; 0: whole at once;\n"
+    "                       only with the default host)\n"
     "  --host-cmd CMD       start this host instead of `infini serve` ({port} is replaced)\n"
     "  --url ws://127.0.0.1:PORT --pid PID   measure a host already running\n";
 
@@ -466,6 +469,8 @@ int main(int argc, char** argv) {
   double window_s = 5, warmup_s = 2;
   int threads_n = 1, workers = 1, pipeline_rate = 8000, coalesce = 1, talk_s = 0;
   std::string read_batch = "\"auto\"", send_batch = "\"auto\"";
+  int speak_ahead_ms = 2000;
+  bool speak_ahead_set = false;
   std::string host_cmd, url;
   pid_t pid = -1;
   for (int i = 1; i < argc; i += 2) {
@@ -492,7 +497,14 @@ int main(int argc, char** argv) {
     else if (k == "--workers") workers = std::max(1, std::stoi(v));
     else if (k == "--pipeline-rate") pipeline_rate = std::stoi(v);
     else if (k == "--read-batch") read_batch = v == "auto" ? "\"auto\"" : std::to_string(std::stoi(v));
-    else if (k == "--send-batch") send_batch = v == "auto" ? "\"auto\"" : std::to_string(std::stoi(v));
+    else if (k == "--speak-ahead") {
+      speak_ahead_ms = std::stoi(v);
+      speak_ahead_set = true;
+      if (speak_ahead_ms < 0 || speak_ahead_ms > 600000) {
+        std::fprintf(stderr, "--speak-ahead %s: must be 0..600000 ms\n", v.c_str());
+        return 2;
+      }
+    } else if (k == "--send-batch") send_batch = v == "auto" ? "\"auto\"" : std::to_string(std::stoi(v));
     else if (k == "--coalesce") {
       coalesce = std::stoi(v);
       if (coalesce < 1 || coalesce > 10) {
@@ -523,6 +535,10 @@ int main(int argc, char** argv) {
 
   if (talk_s > 0 && (!host_cmd.empty() || !url.empty())) {
     std::fprintf(stderr, "--talk sets the default host's greeting; it cannot be used with --host-cmd or --url\n");
+    return 2;
+  }
+  if (speak_ahead_set && (!host_cmd.empty() || !url.empty())) {
+    std::fprintf(stderr, "--speak-ahead sets the default host's speak_ahead_ms; it cannot be used with --host-cmd or --url\n");
     return 2;
   }
   pid_t child = -1;
@@ -558,7 +574,8 @@ int main(int argc, char** argv) {
       std::ofstream(config) << R"({"recognizer":"null","synthesizer":{"name":"silence","ms_per_char":)" << ms_per_char
                             << R"(},"workers":)" << workers << R"(,"twilio_pipeline_rate":)" << pipeline_rate
                             << R"(,"twilio_read_batch":)" << read_batch
-                            << R"(,"twilio_send_batch":)" << send_batch << R"(,"idle_timeout_ms":600000,"businesses":[")"
+                            << R"(,"twilio_send_batch":)" << send_batch << R"(,"speak_ahead_ms":)" << speak_ahead_ms
+                            << R"(,"idle_timeout_ms":600000,"businesses":[")"
                             << business << "\"]}";
       host_cmd = "taskset -c 1 " + std::string(INFINI_BINARY_DIR) + "/infini serve --port {port} --config " + config;
       cpu_set_t mine;

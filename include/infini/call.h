@@ -40,6 +40,12 @@ struct VoiceCallOptions {
   // The call's meter (infini/cost.h), or null: handed to the recognizer and synthesizer
   // sessions (audio seconds, characters). Must outlive the call.
   UsageMeter* usage = nullptr;
+  // false: each answer is synthesized whole before the call returns (in-process callers).
+  // true: only its first sentence is; the rest waits in the call until the transport asks
+  // for it with SpeakNext() as its queued audio runs low. A long answer then holds a
+  // sentence or two of audio instead of all of it, and a barge-in skips the sentences never
+  // synthesized. The server does this (ServerOptions::speak_ahead_ms).
+  bool speak_on_demand = false;
 };
 
 // Wall-clock instants of one caller turn, in ms since the call started.
@@ -90,6 +96,18 @@ class VoiceCall {
   // that turn's first_frame_out_ms becomes this instant (until then it is the hand-off to
   // on_frame, earlier whenever the transport queues or paces audio). NotFound for an unknown turn.
   virtual Status StampFirstFrameOut(size_t index, std::chrono::steady_clock::time_point written) = 0;
+  // speak_on_demand: sentences of the agent's answers not synthesized yet. A barge-in
+  // drops them. Always false without speak_on_demand.
+  virtual bool speech_pending() const = 0;
+  // speak_on_demand: synthesizes the next pending sentence (its frames go to on_frame before
+  // it returns). OK and nothing happens when none is pending.
+  virtual Status SpeakNext() = 0;
+  // Answers the agent has begun to speak (the greeting is the first). It goes up just before
+  // an answer's first frame reaches on_frame, so a transport can tell where one answer's audio
+  // ends and the next begins (with speak_on_demand, an answer given while an earlier one is
+  // still pending -- keys pressed during a prompt -- follows the rest of that one, synthesized
+  // first).
+  virtual int answers_started() const = 0;
   virtual bool ended() const = 0;
   virtual const std::vector<TurnTimings>& turns() const = 0;
   virtual int barge_ins() const = 0;

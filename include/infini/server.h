@@ -109,6 +109,12 @@ struct ServerOptions {
   bool pace_output = true;
   int64_t now_utc = 0;              // the dialogue's clock (0 = real time); scenario tests fix it
   VoiceCallOptions call;            // VAD/turn tuning, agent voice (overridden by the business voice)
+  // The agent's answers are synthesized a sentence at a time, as playback needs them: while
+  // less than this much of its audio waits for the caller's socket, the next sentence is
+  // synthesized (VoiceCallOptions::speak_on_demand). A call then holds about this much plus
+  // one sentence of outbound audio however long the answer, and a barge-in skips the
+  // sentences never synthesized. 0: every answer is synthesized whole at once.
+  int speak_ahead_ms = 2000;
   size_t max_body_bytes = 1 << 20;  // larger HTTP bodies get 413
   size_t max_ws_message_bytes = 1 << 16;  // larger WebSocket messages close the socket (1009)
   int start_timeout_ms = 10000;     // a stream that sends no "start" in time is closed
@@ -152,7 +158,7 @@ struct ServerStats {
 //    "recognizer": "pocketsphinx", "synthesizer": "flite", "language_model": null,
 //    "messenger": "outbox", "prices": {"twilio/call_seconds": 0.00014},
 //    "workers": 4, "twilio_pipeline_rate": 8000, "twilio_read_batch": "auto", "twilio_send_batch": "auto",
-//    "agent_voice": "slt", "end_silence_ms": 600,
+//    "agent_voice": "slt", "end_silence_ms": 600, "speak_ahead_ms": 2000,
 //    "max_body_bytes": 1048576, "start_timeout_ms": 10000, "idle_timeout_ms": 60000,
 //    "max_call_seconds": 3600, "allow_unsigned_webhooks": false}
 // Relative paths are relative to the config file. Secrets come from the environment, never

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <ctime>
+#include <utility>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -136,6 +137,7 @@ bool Outlet::Push(OutItem item) {
     if (close_requested_) return false;
     was_empty = items_.empty();
     bytes_ += item.data.size();
+    if (item.kind == OutItem::Kind::kAudio) audio_frames_ += item.frame_bytes ? item.data.size() / item.frame_bytes : 1;
     OutItem* back = items_.empty() ? nullptr : &items_.back();
     if (back && item.kind == OutItem::Kind::kAudio && item.frame_bytes && back->kind == item.kind &&
         back->frame_bytes == item.frame_bytes && back->turn == item.turn && back->data.size() < kRawChunkBytes) {
@@ -169,6 +171,7 @@ void Outlet::Clear(std::string clear_message) {
     }
     items_ = std::move(kept);
     front_taken_ = 0;  // only raw audio is taken in part, and none is left
+    audio_frames_ = 0;
     if (!clear_message.empty()) {
       bytes_ += clear_message.size();
       items_.push_front({OutItem::Kind::kText, std::move(clear_message), false});
@@ -183,6 +186,29 @@ void Outlet::NotifyWhenDrained(std::function<void()> on_drained) {
     on_drained_ = std::move(on_drained);
   }
   wake_(id_);
+}
+
+void Outlet::NotifyWhenAudioBelow(size_t frames, std::function<void()> on_low) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    low_audio_frames_ = frames;
+    on_low_audio_ = std::move(on_low);
+    low_audio_armed_ = true;
+  }
+  wake_(id_);  // it may be due already
+}
+
+std::function<void()> Outlet::TakeLowAudioCallback() {
+  if (!low_audio_armed_.load(std::memory_order_relaxed)) return nullptr;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!on_low_audio_ || audio_frames_ >= low_audio_frames_) return nullptr;
+  low_audio_armed_ = false;
+  return std::exchange(on_low_audio_, nullptr);
+}
+
+size_t Outlet::queued_audio_frames() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return audio_frames_;
 }
 
 void Outlet::Close(int code, std::string reason) {
@@ -237,6 +263,7 @@ Outlet::PopResult Outlet::Pop(OutItem& out, int max_frames, bool audio_due) {
     out = std::move(front);
     items_.pop_front();
     bytes_ -= out.data.size();
+    if (out.kind == OutItem::Kind::kAudio) --audio_frames_;
     return PopResult::kPopped;
   }
   // `run` raw frames, from as many items as they span.
@@ -246,6 +273,7 @@ Outlet::PopResult Outlet::Pop(OutItem& out, int max_frames, bool audio_due) {
   out.turn = front.turn;
   out.data.clear();
   size_t want = run * front.frame_bytes;
+  audio_frames_ -= run;
   while (want > 0) {
     OutItem& it = items_.front();
     const size_t n = std::min(want, it.data.size() - front_taken_);
@@ -432,6 +460,10 @@ void CallSession::Handle(InEvent& e) {
       break;
     case InEvent::Kind::kClosed: OnClosed(e.text); break;
     case InEvent::Kind::kDrained: OnDrained(); break;
+    case InEvent::Kind::kSpeakMore:
+      speak_more_armed_ = false;
+      if (started_) AfterStep();  // synthesizes the next sentences, re-arms while more are pending
+      break;
     case InEvent::Kind::kDialResult: OnDialResult(e.text); break;
     case InEvent::Kind::kFrameWritten: OnFrameWritten(e.turn, e.at); break;
     case InEvent::Kind::kTransferTimeout: OnTransferTimeout(e.text); break;
@@ -526,6 +558,7 @@ void CallSession::OnStart(const CallStart& s) {
   vo.sample_rate = s.pipeline_rate;
   if (s.wire_rate < s.pipeline_rate) vo.source_rate = s.wire_rate;  // a phone line: telephone channel
   vo.usage = &meter_;
+  vo.speak_on_demand = o.speak_ahead_ms > 0;
   if (!s.business->voice.empty()) vo.agent_voice = s.business->voice;
   auto sink = [this](AudioFrame f) { AgentFrame(std::move(f)); };
   auto call = VoiceCall::Create(*s.business, *conversation_, *ctx_->recognizer, *ctx_->synthesizer, vo, sink);
@@ -588,7 +621,7 @@ void CallSession::OnAudio(std::span<const uint8_t> bytes) {
     Status s = call_->PushFrame(frame_);
     if (!s.ok()) INFINI_LOG(kWarn, "{}: frame: {}", Tag(), s.ToString());
     AfterStep();
-    caller_input_ = false;
+    caller_input_ = answer_to_input_ = false;
     reply_turn_ = -1;
   }
   in_rate_pcm_.erase(in_rate_pcm_.begin(), in_rate_pcm_.begin() + static_cast<long>(used));
@@ -600,7 +633,7 @@ void CallSession::OnDtmf(char digit) {
   Status s = call_->PushDtmf(std::string(1, digit));
   if (!s.ok()) INFINI_LOG(kWarn, "{}: keypad: {}", Tag(), s.ToString());
   AfterStep();
-  caller_input_ = false;
+  caller_input_ = answer_to_input_ = false;
   reply_turn_ = -1;
 }
 
@@ -609,9 +642,15 @@ void CallSession::OnMarkPlayed(const std::string& name) {
 }
 
 void CallSession::AgentFrame(AudioFrame f) {
+  if (call_->answers_started() != answers_seen_) {  // the first frame of an answer
+    answers_seen_ = call_->answers_started();
+    if (utterance_audio_) EndUtterance();  // an earlier answer's audio ends here: its mark
+    answer_to_input_ = caller_input_;
+  }
   utterance_audio_ = true;
   // A reply to caller input: the turn VoiceCall appends once it has spoken (turns().size() now).
-  if (caller_input_ && reply_turn_ < 0) reply_turn_ = static_cast<int32_t>(call_->turns().size());
+  // (Not the rest of an earlier answer that VoiceCall finishes before it.)
+  if (caller_input_ && answer_to_input_ && reply_turn_ < 0) reply_turn_ = static_cast<int32_t>(call_->turns().size());
   if (down_) {
     (void)down_->Process(f.samples, out_wire_);
   } else {
@@ -709,8 +748,9 @@ void CallSession::AfterStep() {
     outlet_->Clear(std::move(clear));
     INFINI_LOG(kInfo, "{}: barge-in: playback cleared", Tag());
   }
+  SpeakAhead();
   RecordNewTurns();  // transcripts first, so a client has the words when the mark arrives
-  if (utterance_audio_) EndUtterance();
+  if (utterance_audio_ && !call_->speech_pending()) EndUtterance();  // the mark follows the last sentence
   if (outlet_->overflowed()) {
     INFINI_LOG(kWarn, "{}: the client stopped reading ({} bytes waiting); ending the call", Tag(),
                outlet_->queued_bytes());
@@ -719,7 +759,7 @@ void CallSession::AfterStep() {
     Finish("client stopped reading");
     return;
   }
-  if (call_->ended() && !ending_) {
+  if (call_->ended() && !ending_ && !call_->speech_pending()) {
     // The agent said goodbye (or transfers): let it be heard, then act and close.
     ending_ = true;
     std::weak_ptr<CallSession> weak = shared_from_this();
@@ -727,6 +767,22 @@ void CallSession::AfterStep() {
       if (auto self = weak.lock()) self->Post(InEvent::Of(InEvent::Kind::kDrained));
     });
   }
+}
+
+void CallSession::SpeakAhead() {
+  if (!call_->speech_pending() || outlet_->gone()) return;
+  // Frames, not bytes: 20 ms is 160 bytes of μ-law, 640 of PCM16, a few dozen of Opus.
+  const size_t ahead = static_cast<size_t>(ctx_->options->speak_ahead_ms / kFrameMs);
+  while (call_->speech_pending() && outlet_->queued_audio_frames() < ahead && !outlet_->overflowed()) {
+    Status s = call_->SpeakNext();
+    if (!s.ok() && s.code() != Status::Code::kCancelled) INFINI_LOG(kWarn, "{}: speaking: {}", Tag(), s.ToString());
+  }
+  if (!call_->speech_pending() || speak_more_armed_) return;
+  speak_more_armed_ = true;
+  std::weak_ptr<CallSession> weak = shared_from_this();
+  outlet_->NotifyWhenAudioBelow(ahead, [weak] {
+    if (auto self = weak.lock()) self->Post(InEvent::Of(InEvent::Kind::kSpeakMore));
+  });
 }
 
 void CallSession::RecordNewTurns() {
@@ -976,6 +1032,7 @@ void CallSession::OnResume(const CallStart& s) {
   parked_ = false;
   hung_up_ = false;  // the old stream's close said so; this stream is live
   outlet_ = s.resume_outlet;
+  speak_more_armed_ = false;  // that was the old outlet's
   start_.stream_sid = s.stream_sid;
   // A fresh stream: nothing queued or half-converted carries over.
   out_wire_.clear();

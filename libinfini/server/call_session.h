@@ -105,6 +105,9 @@ class Outlet {
   // Once everything queued has been written, `on_drained` runs (on the loop thread; it
   // must only post). Then the session decides and calls Close().
   void NotifyWhenDrained(std::function<void()> on_drained);
+  // Once fewer than `frames` 20 ms audio frames are queued, `on_low` runs once (on the loop
+  // thread; it must only post): the session synthesizes its answer's next sentences then.
+  void NotifyWhenAudioBelow(size_t frames, std::function<void()> on_low);
   void Close(int code, std::string reason);  // close after what is queued
   void Abort(std::string reason);            // drop the connection now (client not reading)
 
@@ -119,6 +122,8 @@ class Outlet {
   bool closing(int& code, std::string& reason);
   bool aborting();
   std::function<void()> TakeDrainedCallbackIfEmpty();
+  std::function<void()> TakeLowAudioCallback();  // NotifyWhenAudioBelow's, once it is due
+  size_t queued_audio_frames();
   void MarkGone();  // the socket closed: later pushes are dropped
   bool gone() const { return gone_.load(); }
   bool overflowed() const { return overflowed_.load(); }
@@ -135,6 +140,10 @@ class Outlet {
   size_t front_taken_ = 0;  // bytes of the front item already popped (raw audio)
   size_t bytes_ = 0;
   std::function<void()> on_drained_;
+  size_t audio_frames_ = 0;  // 20 ms frames of audio queued
+  size_t low_audio_frames_ = 0;
+  std::function<void()> on_low_audio_;
+  std::atomic<bool> low_audio_armed_{false};  // read without the lock on every write turn
   bool close_requested_ = false;
   int close_code_ = 1000;
   std::string close_reason_;
@@ -199,8 +208,9 @@ struct InEvent {
   // kDialResult: a parked transfer's result (text = Twilio DialCallStatus, or why it ended).
   // kFrameWritten: the loop wrote the first reply frame of caller turn `turn` at `at`.
   // kTransferTimeout: a parked transfer got no result in time (text: how long it waited).
+  // kSpeakMore: less than speak_ahead_ms of the agent's audio waits for the socket.
   enum class Kind { kStart, kDtmf, kMarkPlayed, kHangup, kClosed, kDrained, kDialResult, kFrameWritten,
-                    kTransferTimeout };
+                    kTransferTimeout, kSpeakMore };
   Kind kind = Kind::kClosed;
   char digit = 0;
   std::string text;            // mark name, hang-up / close reason
@@ -262,6 +272,10 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   void AgentFrame(AudioFrame f);
   void EmitWire(std::span<const int16_t> pcm);  // at wire rate, whole 20 ms frames
   void EndUtterance();
+  // Speaking on demand (ServerOptions::speak_ahead_ms): synthesizes the answer's pending
+  // sentences while less than speak_ahead_ms of audio is queued, then asks the outlet to
+  // post kSpeakMore when it runs low again.
+  void SpeakAhead();
   void RecordNewTurns();
   // First frame out at the socket: the loop wrote turn `turn`'s first reply frame at `at`.
   void OnFrameWritten(int32_t turn, std::chrono::steady_clock::time_point at);
@@ -306,6 +320,7 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   AudioFrame frame_;  // the pipeline frame handed to VoiceCall (reused: no allocation per frame)
   std::vector<uint8_t> scratch_;
   bool utterance_audio_ = false;
+  bool speak_more_armed_ = false;  // the outlet will post kSpeakMore
   int marks_sent_ = 0;
   std::string last_mark_;
   int barge_ins_seen_ = 0;
@@ -313,6 +328,8 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   // First frame out: reply audio is tagged with the caller turn it answers (-1: not a reply);
   // a tagged turn's stored first_frame_out and its native `turn` event wait for the write.
   bool caller_input_ = false;  // inside PushFrame/PushDtmf (and its AfterStep)
+  bool answer_to_input_ = false;  // the answer now speaking began during that caller input
+  int answers_seen_ = 0;          // VoiceCall::answers_started() at the last agent frame
   int32_t reply_turn_ = -1, last_tagged_turn_ = -1;
   struct TurnOut {
     int store_index = 0;

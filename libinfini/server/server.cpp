@@ -1058,6 +1058,9 @@ class ServerImpl final : public Server {
       if (c.close_reason.empty()) c.close_reason = "client stopped reading";
       return -1;
     }
+    // The session's answer has more sentences and little of its audio is left: ask for them
+    // now, so they are synthesized while what is queued plays.
+    if (auto cb = c.outlet->TakeLowAudioCallback()) cb();
     const auto now = Clock::now();
     if (c.paced && (!c.due_set || c.next_due < now - std::chrono::milliseconds(kFrameMs))) {
       c.next_due = now;  // idle until now: start the clock here

@@ -51,7 +51,7 @@ Result<ServerOptions> ParseServerConfig(const json& c, const std::string& base_d
   if (!c.is_object()) return Status::InvalidArgument("server config: not a JSON object");
   static const char* kKeys[] = {"host", "port", "public_url", "businesses", "store", "recognizer", "synthesizer",
                                 "language_model", "workers", "twilio_pipeline_rate", "twilio_read_batch",
-                                "twilio_send_batch", "twilio_auto_batch_streams", "agent_voice", "end_silence_ms",
+                                "twilio_send_batch", "twilio_auto_batch_streams", "agent_voice", "end_silence_ms", "speak_ahead_ms",
                                 "max_body_bytes", "start_timeout_ms", "idle_timeout_ms", "max_call_seconds",
                                 "allow_unsigned_webhooks", "api", "dashboard", "twilio", "messenger", "prices",
                                 "transfer_ring_seconds", "transfer_grace_seconds"};
@@ -90,6 +90,10 @@ Result<ServerOptions> ParseServerConfig(const json& c, const std::string& base_d
   INFINI_RETURN_IF_ERROR(Get(c, "twilio_auto_batch_streams", o.twilio_auto_batch_streams));
   INFINI_RETURN_IF_ERROR(Get(c, "agent_voice", o.call.agent_voice));
   INFINI_RETURN_IF_ERROR(Get(c, "end_silence_ms", o.call.turn.end_silence_ms));
+  INFINI_RETURN_IF_ERROR(Get(c, "speak_ahead_ms", o.speak_ahead_ms));
+  if (o.speak_ahead_ms < 0 || o.speak_ahead_ms > 600000)
+    return Status::InvalidArgument(fmt::format("server config: speak_ahead_ms {} (0 = whole answers at once, up to 600000)",
+                                               o.speak_ahead_ms));
   INFINI_RETURN_IF_ERROR(Get(c, "max_body_bytes", o.max_body_bytes));
   INFINI_RETURN_IF_ERROR(Get(c, "start_timeout_ms", o.start_timeout_ms));
   INFINI_RETURN_IF_ERROR(Get(c, "idle_timeout_ms", o.idle_timeout_ms));
@@ -148,6 +152,8 @@ std::string ServerConfigHelp() {
                            below the same line, 10 above: a tenth of the sends, audio up to 240 ms ahead
   agent_voice              synthesizer voice when the business names none (default slt)
   end_silence_ms           silence that ends a caller turn (default 600)
+  speak_ahead_ms           answers are synthesized a sentence at a time while less than this much of
+                           their audio waits to be sent (default 2000); 0 = each answer whole at once
   max_body_bytes, start_timeout_ms, idle_timeout_ms, max_call_seconds, allow_unsigned_webhooks
   transfer_ring_seconds    how long a transfer rings before Twilio reports no-answer (default 20)
   transfer_grace_seconds   a call waiting on its transfer's result is closed with what was collected

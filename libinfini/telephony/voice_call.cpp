@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <algorithm>
+#include <deque>
 
 #include <fmt/format.h>
 
@@ -82,6 +83,7 @@ class VoiceCallImpl final : public VoiceCall {
       if (event == TurnEvent::kBargeIn) {
         ++barge_ins_;
         tts_->Cancel();  // stop the agent: the transport also clears what it queued
+        pending_.clear();
         agent_speaking_ = false;
       }
       for (size_t i = 0; i < preroll_size_; ++i)
@@ -153,6 +155,14 @@ class VoiceCallImpl final : public VoiceCall {
     turns_log_[index].first_frame_out_ms = std::chrono::duration<double, std::milli>(written - started_).count();
     return Status::OK();
   }
+  bool speech_pending() const override { return !pending_.empty(); }
+  Status SpeakNext() override {
+    if (pending_.empty()) return Status::OK();
+    std::string sentence = std::move(pending_.front());
+    pending_.pop_front();
+    return Speak(sentence);
+  }
+  int answers_started() const override { return answers_started_; }
   bool ended() const override { return conversation_.ended(); }
   const std::vector<TurnTimings>& turns() const override { return turns_log_; }
   int barge_ins() const override { return barge_ins_; }
@@ -186,11 +196,17 @@ class VoiceCallImpl final : public VoiceCall {
     return Status::OK();  // a recognizer fault must not drop the call
   }
 
-  // Speaks every kSay action, sentence-chunked by the synthesizer.
+  // Speaks every kSay action, sentence-chunked by the synthesizer -- or, speak_on_demand,
+  // its first sentence, the rest left for SpeakNext(). An answer given while an earlier one
+  // is still pending goes after it, in the order it would have been heard.
   Status Act(const std::vector<AgentAction>& actions, TurnTimings* timing) {
+    tts_->Reset();
+    // The rest of an earlier answer first (its own frames, not this turn's), as it would have
+    // been queued whole without speak_on_demand.
+    while (!pending_.empty()) (void)SpeakNext();
     current_ = timing;
     first_frame_seen_ = false;
-    tts_->Reset();
+    bool first = true;
     for (const auto& a : actions) {
       if (a.kind != AgentAction::Kind::kSay || a.text.empty()) continue;
       if (timing) {
@@ -198,12 +214,27 @@ class VoiceCallImpl final : public VoiceCall {
         timing->agent_text += a.text;
       }
       agent_speaking_ = true;
-      Status s = tts_->Push(a.text);
-      if (s.code() == Status::Code::kCancelled) break;
-      if (!s.ok()) INFINI_LOG(kError, "call: synthesizer failed: {}", s.ToString());
+      if (first) ++answers_started_;
+      first = false;
+      if (options_.speak_on_demand) {
+        for (auto& sentence : SplitSentences(a.text)) pending_.push_back(std::move(sentence));
+        continue;
+      }
+      if (Speak(a.text).code() == Status::Code::kCancelled) break;
     }
+    if (options_.speak_on_demand) (void)SpeakNext();
     current_ = nullptr;
     return Status::OK();
+  }
+
+  Status Speak(std::string_view text) {
+    Status s = tts_->Push(text);
+    if (s.code() == Status::Code::kCancelled) {
+      pending_.clear();
+    } else if (!s.ok()) {
+      INFINI_LOG(kError, "call: synthesizer failed: {}", s.ToString());
+    }
+    return s;
   }
 
   void OnAgentFrame(AudioFrame f) {
@@ -226,10 +257,12 @@ class VoiceCallImpl final : public VoiceCall {
   TurnDetector turns_;
   std::unique_ptr<RecognizerSession> asr_;
   std::unique_ptr<SynthesisSession> tts_;
+  std::deque<std::string> pending_;  // speak_on_demand: sentences not synthesized yet
   std::vector<AudioFrame> preroll_;  // ring: preroll_size_ frames from preroll_head_
   size_t preroll_head_ = 0, preroll_size_ = 0;
   bool agent_speaking_ = false;
   int barge_ins_ = 0;
+  int answers_started_ = 0;
   TurnTimings* current_ = nullptr;
   bool first_frame_seen_ = false;
   std::vector<TurnTimings> turns_log_;

@@ -87,6 +87,7 @@ class Client {
       std::lock_guard<std::mutex> l(mu_);
       auto j = json::parse(m, nullptr, false);
       texts_.push_back(j);
+      binaries_before_.push_back(binaries_);
       cv_.notify_all();
     };
     o.on_binary = [this](std::string_view m) {
@@ -125,6 +126,14 @@ class Client {
       if (cv_.wait_until(l, deadline) == std::cv_status::timeout) return std::nullopt;
     }
   }
+  // How many binary messages had arrived before the first text message with this "event"
+  // (nullopt: none yet). Orders a native call's audio against its marks.
+  std::optional<size_t> BinariesBefore(const std::string& event) {
+    std::lock_guard<std::mutex> l(mu_);
+    for (size_t i = 0; i < texts_.size(); ++i)
+      if (texts_[i].is_object() && texts_[i].value("event", "") == event) return binaries_before_[i];
+    return std::nullopt;
+  }
   std::vector<json> All() {
     std::lock_guard<std::mutex> l(mu_);
     return {texts_.begin(), texts_.end()};
@@ -150,6 +159,7 @@ class Client {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<json> texts_;
+  std::deque<size_t> binaries_before_;  // binaries_ when texts_[i] arrived
   size_t read_ = 0;
   size_t binaries_ = 0, binary_bytes_ = 0;
   bool closed_ = false;

@@ -39,7 +39,10 @@ void BindCall(py::module_& m) {
       .def_readwrite("vad", &VoiceCallOptions::vad)
       .def_readwrite("turn", &VoiceCallOptions::turn)
       .def_readwrite("preroll_ms", &VoiceCallOptions::preroll_ms)
-      .def_readwrite("bias_recognizer", &VoiceCallOptions::bias_recognizer);
+      .def_readwrite("bias_recognizer", &VoiceCallOptions::bias_recognizer)
+      .def_readwrite("speak_on_demand", &VoiceCallOptions::speak_on_demand,
+                     "True: an answer's first sentence is synthesized at once, the rest by speak_next() "
+                     "as playback needs it (what the server does); False (default): whole answers at once");
   py::class_<TurnTimings>(m, "TurnTimings", "Instants of one caller turn, in ms since the call started.")
       .def_readonly("caller_text", &TurnTimings::caller_text)
       .def_readonly("agent_text", &TurnTimings::agent_text)
@@ -80,6 +83,10 @@ void BindCall(py::module_& m) {
       .def("hangup", [](PyVoiceCall& c) { Check(c.get().Hangup()); }, py::call_guard<py::gil_scoped_release>())
       .def("set_agent_speaking", [](PyVoiceCall& c, bool speaking) { c.get().SetAgentSpeaking(speaking); },
            py::arg("speaking"))
+      .def("speak_next", [](PyVoiceCall& c) { Check(c.get().SpeakNext()); }, py::call_guard<py::gil_scoped_release>(),
+           "speak_on_demand: synthesizes the next pending sentence (frames go to on_frame).")
+      .def_property_readonly("speech_pending", [](PyVoiceCall& c) { return c.get().speech_pending(); },
+                             "speak_on_demand: sentences of the agent's answers not synthesized yet")
       .def_property_readonly("ended", [](PyVoiceCall& c) { return c.get().ended(); })
       .def_property_readonly("turns", [](PyVoiceCall& c) { return c.get().turns(); })
       .def_property_readonly("barge_ins", [](PyVoiceCall& c) { return c.get().barge_ins(); });

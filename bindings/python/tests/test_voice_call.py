@@ -158,6 +158,26 @@ class VoiceCallTest(unittest.TestCase):
         call.hangup()
         self.assertTrue(call.ended)
 
+    def test_speak_on_demand_synthesizes_one_sentence_at_a_time(self):
+        business = infini.load_business_config(os.path.join(EXAMPLES, "businesses", "hvac.json"))
+        conversation = infini.Conversation(business, infini.memory_calendar())
+        synth = BeepSynthesizer()
+        frames = []
+        options = infini.VoiceCallOptions(sample_rate=16000)
+        options.speak_on_demand = True
+        call = infini.VoiceCall(business, conversation, infini.ProviderRegistry().make("recognizer", "pocketsphinx"),
+                                synth, options, frames.append)
+        call.start()
+        # "Thanks for calling Polar Bear Heating and Cooling. How can I help you today?"
+        self.assertEqual(synth.spoken, ["Thanks for calling Polar Bear Heating and Cooling."])
+        self.assertTrue(call.speech_pending)
+        call.speak_next()
+        self.assertFalse(call.speech_pending)
+        self.assertEqual(" ".join(synth.spoken), business.greeting)
+        self.assertEqual(len(frames), len(business.greeting.split()))
+        call.speak_next()  # nothing pending: nothing happens
+        self.assertEqual(len(synth.spoken), 2)
+
 
 if __name__ == "__main__":
     unittest.main()
