@@ -204,3 +204,19 @@ TEST_CASE("speak_ahead_ms: a paced call holds about speak_ahead_ms plus a senten
     REQUIRE(c.Next("end", 20s).has_value());
   }
 }
+
+TEST_CASE("serve config: speak_ahead_ms defaults to 2000, 0 means whole answers, a bad value is refused by name") {
+  auto none = [](const char*) -> const char* { return nullptr; };
+  auto defaults = infini::ParseServerConfig(json::object(), "", none);
+  REQUIRE(defaults.ok());
+  CHECK(defaults->speak_ahead_ms == 2000);
+  auto whole = infini::ParseServerConfig(json{{"speak_ahead_ms", 0}}, "", none);
+  REQUIRE(whole.ok());
+  CHECK(whole->speak_ahead_ms == 0);
+  for (const json& bad : {json(-1), json("two seconds"), json(600001)}) {
+    CAPTURE(bad.dump());
+    auto r = infini::ParseServerConfig(json{{"speak_ahead_ms", bad}}, "", none);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message().find("speak_ahead_ms") != std::string::npos);
+  }
+}
