@@ -772,7 +772,8 @@ void CallSession::AfterStep() {
 void CallSession::SpeakAhead() {
   if (!call_->speech_pending() || outlet_->gone()) return;
   // Frames, not bytes: 20 ms is 160 bytes of μ-law, 640 of PCM16, a few dozen of Opus.
-  const size_t ahead = static_cast<size_t>(ctx_->options->speak_ahead_ms / kFrameMs);
+  // At least one: "below 0 frames" would never come, and the answer would never end.
+  const size_t ahead = static_cast<size_t>(std::max(1, ctx_->options->speak_ahead_ms / kFrameMs));
   while (call_->speech_pending() && outlet_->queued_audio_frames() < ahead && !outlet_->overflowed()) {
     Status s = call_->SpeakNext();
     if (!s.ok() && s.code() != Status::Code::kCancelled) INFINI_LOG(kWarn, "{}: speaking: {}", Tag(), s.ToString());

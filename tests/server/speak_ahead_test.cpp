@@ -149,6 +149,13 @@ TEST_CASE("speak_ahead_ms: a long greeting synthesized as playback needs it is h
   }
 }
 
+TEST_CASE("speak_ahead_ms below one frame (10 ms): each sentence waits for an empty queue, and the greeting still ends") {
+  const Heard h = HearGreeting("native", 10);
+  CHECK(h.holds == kSentences);
+  CHECK(h.frames_before_mark >= kSentences * kHoldFrames);
+  CHECK(h.frames_after_mark == 0);
+}
+
 TEST_CASE("speak_ahead_ms: a paced call holds about speak_ahead_ms plus a sentence of audio; a barge-in skips the rest") {
   SUBCASE("whole answers at once (speak_ahead_ms 0): the 40 s greeting is queued as the call starts") {
     CountingSynthesizer tts;
