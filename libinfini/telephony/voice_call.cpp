@@ -227,13 +227,10 @@ class VoiceCallImpl final : public VoiceCall {
     return Status::OK();
   }
 
+  // Cancelled only by a barge-in, which has dropped the pending sentences already.
   Status Speak(std::string_view text) {
     Status s = tts_->Push(text);
-    if (s.code() == Status::Code::kCancelled) {
-      pending_.clear();
-    } else if (!s.ok()) {
-      INFINI_LOG(kError, "call: synthesizer failed: {}", s.ToString());
-    }
+    if (!s.ok() && s.code() != Status::Code::kCancelled) INFINI_LOG(kError, "call: synthesizer failed: {}", s.ToString());
     return s;
   }
 

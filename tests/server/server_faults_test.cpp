@@ -27,16 +27,6 @@ infini::ServerOptions FaultOptions() {
   return o;
 }
 
-std::string TwilioStart(const std::string& sid) {
-  M start;
-  start.event = M::Event::kStart;
-  start.sequence_number = 1;
-  start.stream_sid = "MZ" + sid;
-  start.call_sid = sid;
-  start.custom_parameters = {{"caller", "+15125550101"}};
-  return infini::FormatMediaStreamMessage(start);
-}
-
 std::string TwilioMedia(const std::string& sid, const std::vector<int16_t>& pcm, size_t at) {
   M m;
   m.event = M::Event::kMedia;

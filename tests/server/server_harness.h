@@ -18,6 +18,7 @@
 #include "infini/server.h"
 #include "infini/store.h"
 #include "infini/synthesizer.h"
+#include "infini/twilio.h"
 #include "infini/recognizer.h"
 #include "net/http_client.h"
 #include "net/websocket_client.h"
@@ -186,6 +187,17 @@ inline std::string FormEncode(const std::map<std::string, std::string>& form) {
   std::string out;
   for (const auto& [k, v] : form) out += (out.empty() ? "" : "&") + infini::PercentEncode(k) + "=" + infini::PercentEncode(v);
   return out;
+}
+
+// A Twilio Media Streams "start" for call `sid` (stream "MZ<sid>", caller +15125550101).
+inline std::string TwilioStart(const std::string& sid) {
+  infini::MediaStreamMessage start;
+  start.event = infini::MediaStreamMessage::Event::kStart;
+  start.sequence_number = 1;
+  start.stream_sid = "MZ" + sid;
+  start.call_sid = sid;
+  start.custom_parameters = {{"caller", "+15125550101"}};
+  return infini::FormatMediaStreamMessage(start);
 }
 
 // Polls until pred() or timeout.

@@ -8,7 +8,6 @@
 
 #include "infini/base64.h"
 #include "infini/business.h"
-#include "infini/g711.h"
 #include "infini/twilio.h"
 
 using namespace test;
@@ -80,15 +79,6 @@ infini::ServerOptions Options(CountingSynthesizer& tts, int speak_ahead_ms) {
   o.synthesizer_instance = &tts;
   o.speak_ahead_ms = speak_ahead_ms;
   return o;
-}
-
-std::string TwilioStart(const std::string& sid) {
-  infini::MediaStreamMessage start;
-  start.event = infini::MediaStreamMessage::Event::kStart;
-  start.sequence_number = 1;
-  start.stream_sid = "MZ" + sid;
-  start.call_sid = sid;
-  return infini::FormatMediaStreamMessage(start);
 }
 
 struct Heard {
